@@ -1,0 +1,643 @@
+//! The modes: each turns its input into ref updates (or a tree), loads the trusted policy,
+//! runs the [`Engine`] and returns an [`Outcome`]. Only `run` reports.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use gix::ObjectId;
+
+use crate::cli::{Cli, Command};
+use crate::engine::{Engine, POLICY_FILE, RefUpdate, Stop};
+use crate::finding::Finding;
+use crate::policy::{DEFAULT_POLICY_YAML, Policy};
+use crate::repo::{ReadError, Repo};
+use crate::report::{self, Outcome, exit};
+use crate::rules::{RULES, Rule, Severity};
+
+/// The most hook input read from stdin (a push of every ref of a large repository fits).
+const MAX_STDIN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Run the command and return the exit status.
+pub fn run(cli: Cli) -> i32 {
+    match &cli.command {
+        Command::Explain { rule } => return explain(rule.as_deref()),
+        Command::Init { stdout, force } => return init(&cli, *stdout, *force),
+        _ => {}
+    }
+    let outcome = match &cli.command {
+        Command::PreReceive { deadline } => pre_receive(&cli, *deadline),
+        Command::PrePush {
+            remote, deadline, ..
+        } => pre_push(&cli, remote, *deadline),
+        Command::PreCommit { worktree: false } => pre_commit(&cli),
+        Command::PreCommit { worktree: true } => crate::worktree::check(&cli),
+        Command::Check {
+            base,
+            head,
+            ref_name,
+        } => check(&cli, base, head, ref_name.as_deref()),
+        Command::Audit { refs } => audit(&cli, refs),
+        Command::Explain { .. } | Command::Init { .. } => unreachable!("handled above"),
+    };
+    report::emit(&outcome, cli.format, cli.color);
+    outcome.exit_code()
+}
+
+/// An outcome holding one operational finding.
+pub fn failed(rule: Rule, message: impl Into<String>) -> Outcome {
+    Outcome {
+        findings: vec![Finding::new(rule, message)],
+        ..Outcome::default()
+    }
+}
+
+fn read_failed(e: &ReadError) -> Outcome {
+    failed(Rule::ReadError, e.to_string())
+}
+
+/// Open the repository: `-C`, else `GIT_DIR` (as in hooks), else the current directory.
+pub fn open_repo(cli: &Cli) -> Result<Repo, ReadError> {
+    let path = match (&cli.repo, std::env::var_os("GIT_DIR")) {
+        (Some(p), _) => p.clone(),
+        (None, Some(dir)) => PathBuf::from(dir),
+        (None, None) => PathBuf::from("."),
+    };
+    Repo::open(&path)
+}
+
+/// Load the policy: `--config`/`FREIGHT_GUARD_CONFIG`, else `.freight-guard.yaml` at the
+/// trusted commit, else the defaults. Problems become one `policy-invalid` finding.
+pub fn load_policy(
+    cli: &Cli,
+    repo: Option<&Repo>,
+    trusted: Option<(ObjectId, &str)>,
+) -> Result<Policy, Box<Outcome>> {
+    let invalid = |origin: String, problems: Vec<crate::policy::Problem>| {
+        let details = problems
+            .iter()
+            .map(|p| {
+                if p.line > 0 {
+                    format!("{origin}:{}: {}", p.line, p.message)
+                } else {
+                    format!("{origin}: {}", p.message)
+                }
+            })
+            .collect();
+        Box::new(Outcome {
+            findings: vec![
+                Finding::new(
+                    Rule::PolicyInvalid,
+                    format!(
+                        "the policy {origin} is invalid ({} problem(s))",
+                        problems.len()
+                    ),
+                )
+                .at(origin)
+                .with_details(details),
+            ],
+            ..Outcome::default()
+        })
+    };
+    let one = |line, message: String| vec![crate::policy::Problem { line, message }];
+    if let Some(path) = &cli.config {
+        let origin = path.display().to_string();
+        let meta = std::fs::metadata(path)
+            .map_err(|e| invalid(origin.clone(), one(0, format!("cannot read it: {e}"))))?;
+        if meta.len() > crate::policy::MAX_POLICY_BYTES as u64 {
+            return Err(invalid(
+                origin,
+                one(
+                    0,
+                    format!(
+                        "it is {} bytes; at most {} are read",
+                        meta.len(),
+                        crate::policy::MAX_POLICY_BYTES
+                    ),
+                ),
+            ));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| invalid(origin.clone(), one(0, format!("cannot read it: {e}"))))?;
+        return Policy::from_yaml(&text).map_err(|p| invalid(origin, p));
+    }
+    let (Some(repo), Some((commit, label))) = (repo, trusted) else {
+        return Ok(Policy::default());
+    };
+    let origin = format!("{label}:{POLICY_FILE}");
+    let read = || -> Result<Option<Vec<u8>>, ReadError> {
+        let tree = repo.commit(&commit)?.tree;
+        match repo.lookup(&tree, POLICY_FILE.as_bytes())? {
+            Some(e)
+                if matches!(
+                    e.kind,
+                    gix::objs::tree::EntryKind::Blob | gix::objs::tree::EntryKind::BlobExecutable
+                ) =>
+            {
+                if repo.object_size(&e.id)? > crate::policy::MAX_POLICY_BYTES as u64 {
+                    return Ok(Some(vec![0xff])); // reported as not UTF-8 below; oversized is invalid
+                }
+                repo.blob(&e.id).map(Some)
+            }
+            Some(_) => Ok(Some(vec![0xff])),
+            None => Ok(None),
+        }
+    };
+    match read() {
+        Ok(None) => Ok(Policy::default()),
+        Ok(Some(bytes)) => match String::from_utf8(bytes) {
+            Ok(text) => Policy::from_yaml(&text).map_err(|p| invalid(origin, p)),
+            Err(_) => Err(invalid(
+                origin,
+                one(0, "it is not a UTF-8 text file of at most 1 MiB".into()),
+            )),
+        },
+        Err(e) => Err(Box::new(read_failed(&e))),
+    }
+}
+
+/// Apply the policy's severities; drop `allow`ed findings. Operational rules stay `deny`.
+fn apply_severities(policy: &Policy, findings: Vec<Finding>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut f| {
+            f.severity = if f.rule.is_operational() {
+                Severity::Deny
+            } else {
+                policy.severity(f.rule)
+            };
+            (f.severity != Severity::Allow).then_some(f)
+        })
+        .collect()
+}
+
+/// Run the engine over updates and turn a stop (read error, deadline) into a finding.
+fn judge_all(engine: &mut Engine<'_>, updates: &[RefUpdate], hidden: &[ObjectId]) -> Vec<Finding> {
+    let mut extra = Vec::new();
+    for update in updates {
+        if let Err(stop) = engine.judge(update, hidden) {
+            let rule = match stop {
+                Stop::Read(_) => Rule::ReadError,
+                Stop::Deadline(_) => Rule::DeadlineExceeded,
+            };
+            extra.push(
+                Finding::new(
+                    rule,
+                    format!("{stop}; nothing that could not be verified is accepted"),
+                )
+                .on_ref(update.name.clone()),
+            );
+            break;
+        }
+    }
+    extra
+}
+
+fn finish(policy: &Policy, engine: Engine<'_>, extra: Vec<Finding>, subject: String) -> Outcome {
+    let commits_judged = engine.commits_judged;
+    let mut findings = engine.findings;
+    findings.extend(extra);
+    Outcome {
+        findings: apply_severities(policy, findings),
+        commits_judged,
+        subject,
+    }
+}
+
+fn read_stdin() -> Result<String, Outcome> {
+    let mut bytes = Vec::new();
+    let mut stdin = std::io::stdin().lock().take(MAX_STDIN_BYTES + 1);
+    if let Err(e) = stdin.read_to_end(&mut bytes) {
+        return Err(failed(
+            Rule::InputInvalid,
+            format!("cannot read the hook input: {e}"),
+        ));
+    }
+    if bytes.len() as u64 > MAX_STDIN_BYTES {
+        return Err(failed(
+            Rule::InputInvalid,
+            format!("the hook input is larger than {MAX_STDIN_BYTES} bytes"),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| failed(Rule::InputInvalid, "the hook input is not UTF-8 text"))
+}
+
+/// Parse `<id>` as a full id of the repository's hash; all zeros means "absent".
+fn parse_side(repo: &Repo, text: &str) -> Result<Option<ObjectId>, String> {
+    let id = repo.parse_id(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a full lowercase {}-digit object id",
+            repo.object_hash().len_in_hex()
+        )
+    })?;
+    Ok((!id.is_null()).then_some(id))
+}
+
+fn valid_ref_name(name: &str) -> bool {
+    name.starts_with("refs/") && gix::refs::FullName::try_from(name).is_ok()
+}
+
+/// The default branch (full name) of the repository: where HEAD points, else `refs/heads/main`.
+fn default_branch(repo: &Repo) -> String {
+    repo.head_branch()
+        .unwrap_or_else(|| "refs/heads/main".to_string())
+}
+
+fn pre_receive(cli: &Cli, deadline: f64) -> Outcome {
+    let start = Instant::now();
+    let input = match read_stdin() {
+        Ok(text) => text,
+        Err(outcome) => return outcome,
+    };
+    let mut repo = match open_repo(cli) {
+        Ok(r) => r,
+        Err(e) => return read_failed(&e),
+    };
+    let quarantine = std::env::var_os("GIT_QUARANTINE_PATH")
+        .or_else(|| std::env::var_os("GIT_OBJECT_DIRECTORY"));
+    if let Some(dir) = quarantine
+        && let Err(e) = repo.add_quarantine(Path::new(&dir))
+    {
+        return read_failed(&e);
+    }
+    let mut updates = Vec::new();
+    let mut problems = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let parsed = match fields.as_slice() {
+            [old, new, name] => parse_side(&repo, old).and_then(|old| {
+                let new = parse_side(&repo, new)?;
+                if !valid_ref_name(name) {
+                    return Err(format!("`{name}` is not a valid full ref name"));
+                }
+                if old.is_none() && new.is_none() {
+                    return Err("both ids are zero".into());
+                }
+                Ok(RefUpdate {
+                    name: (*name).to_string(),
+                    old,
+                    new,
+                })
+            }),
+            _ => Err(format!(
+                "expected `<old> SP <new> SP <ref>`, got {} field(s)",
+                fields.len()
+            )),
+        };
+        match parsed {
+            Ok(u) => updates.push(u),
+            Err(e) => problems.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    if !problems.is_empty() {
+        let mut outcome = failed(
+            Rule::InputInvalid,
+            format!(
+                "malformed pre-receive input ({} bad line(s)); the push is rejected",
+                problems.len()
+            ),
+        );
+        outcome.findings[0].details = problems;
+        return outcome;
+    }
+    let default = default_branch(&repo);
+    let trusted = match repo.ref_target(&default) {
+        Ok(t) => t,
+        Err(e) => return read_failed(&e),
+    };
+    let policy = match load_policy(cli, Some(&repo), trusted.map(|t| (t, default.as_str()))) {
+        Ok(p) => p,
+        Err(outcome) => return *outcome,
+    };
+    let mut engine = Engine::new(&repo, &policy)
+        .with_deadline(start, deadline)
+        .with_default_branch(Some(default));
+    let extra = judge_all(&mut engine, &updates, &[]);
+    finish(
+        &policy,
+        engine,
+        extra,
+        format!("push of {} ref(s)", updates.len()),
+    )
+}
+
+fn pre_push(cli: &Cli, remote: &str, deadline: f64) -> Outcome {
+    let start = Instant::now();
+    let input = match read_stdin() {
+        Ok(text) => text,
+        Err(outcome) => return outcome,
+    };
+    let repo = match open_repo(cli) {
+        Ok(r) => r,
+        Err(e) => return read_failed(&e),
+    };
+    let mut updates = Vec::new();
+    let mut problems = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let parsed = match fields.as_slice() {
+            [_local_ref, local, remote_ref, remote_id] => {
+                parse_side(&repo, local).and_then(|new| {
+                    let old = parse_side(&repo, remote_id)?;
+                    if !valid_ref_name(remote_ref) {
+                        return Err(format!("`{remote_ref}` is not a valid full ref name"));
+                    }
+                    Ok(RefUpdate {
+                        name: (*remote_ref).to_string(),
+                        old,
+                        new,
+                    })
+                })
+            }
+            _ => Err(format!(
+                "expected `<local ref> SP <local id> SP <remote ref> SP <remote id>`, got {} field(s)",
+                fields.len()
+            )),
+        };
+        match parsed {
+            Ok(u) => updates.push(u),
+            Err(e) => problems.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    if !problems.is_empty() {
+        let mut outcome = failed(
+            Rule::InputInvalid,
+            format!("malformed pre-push input ({} bad line(s))", problems.len()),
+        );
+        outcome.findings[0].details = problems;
+        return outcome;
+    }
+    for u in &updates {
+        if let Some(old) = u.old
+            && !repo.has_object(&old)
+        {
+            return failed(
+                Rule::ReadError,
+                format!(
+                    "{}'s tip {old} on `{remote}` is not in this repository, so what the push adds cannot be computed; run `git fetch {remote}` first",
+                    u.name
+                ),
+            );
+        }
+    }
+    // The trusted policy: the remote's default branch as last fetched, else HEAD.
+    let remote_head = format!("refs/remotes/{remote}/HEAD");
+    let (trusted_ref, default) = match repo.repo.try_find_reference(remote_head.as_str()) {
+        Ok(Some(r)) => {
+            let target = r.target().try_name().map(|n| n.as_bstr().to_string());
+            let short = target
+                .as_deref()
+                .and_then(|t| t.strip_prefix(&format!("refs/remotes/{remote}/")))
+                .unwrap_or("main")
+                .to_string();
+            (remote_head.clone(), format!("refs/heads/{short}"))
+        }
+        _ => {
+            let main = format!("refs/remotes/{remote}/main");
+            if matches!(repo.ref_target(&main), Ok(Some(_))) {
+                (main, "refs/heads/main".to_string())
+            } else {
+                ("HEAD".to_string(), default_branch(&repo))
+            }
+        }
+    };
+    let trusted = repo.resolve(&trusted_ref);
+    let policy = match load_policy(cli, Some(&repo), trusted.map(|t| (t, trusted_ref.as_str()))) {
+        Ok(p) => p,
+        Err(outcome) => return *outcome,
+    };
+    let mut engine = Engine::new(&repo, &policy)
+        .with_deadline(start, deadline)
+        .with_default_branch(Some(default));
+    let extra = judge_all(&mut engine, &updates, &[]);
+    finish(
+        &policy,
+        engine,
+        extra,
+        format!("push of {} ref(s) to {remote}", updates.len()),
+    )
+}
+
+fn check(cli: &Cli, base: &str, head: &str, ref_name: Option<&str>) -> Outcome {
+    let repo = match open_repo(cli) {
+        Ok(r) => r,
+        Err(e) => return read_failed(&e),
+    };
+    let resolve = |spec: &str, what: &str| {
+        repo.resolve(spec).ok_or_else(|| {
+            failed(
+                Rule::InputInvalid,
+                format!("{what} `{spec}` does not name a commit in this repository"),
+            )
+        })
+    };
+    let base_id = match resolve(base, "--base") {
+        Ok(id) => id,
+        Err(o) => return o,
+    };
+    let head_id = match resolve(head, "--head") {
+        Ok(id) => id,
+        Err(o) => return o,
+    };
+    let policy = match load_policy(cli, Some(&repo), Some((base_id, base))) {
+        Ok(p) => p,
+        Err(outcome) => return *outcome,
+    };
+    let name = match ref_name {
+        Some(r) if r.starts_with("refs/") => r.to_string(),
+        Some(r) => format!("refs/heads/{r}"),
+        None => format!(
+            "refs/heads/{}",
+            policy
+                .snapshot
+                .branches
+                .texts
+                .first()
+                .map_or("main", String::as_str)
+        ),
+    };
+    if !valid_ref_name(&name) {
+        return failed(
+            Rule::InputInvalid,
+            format!("--ref `{name}` is not a valid ref name"),
+        );
+    }
+    let update = RefUpdate {
+        name: name.clone(),
+        old: Some(base_id),
+        new: Some(head_id),
+    };
+    let default = default_branch(&repo);
+    let mut engine = Engine::new(&repo, &policy).with_default_branch(Some(default));
+    let extra = judge_all(&mut engine, std::slice::from_ref(&update), &[]);
+    finish(&policy, engine, extra, format!("{base}..{head} as {name}"))
+}
+
+fn audit(cli: &Cli, patterns: &[String]) -> Outcome {
+    let repo = match open_repo(cli) {
+        Ok(r) => r,
+        Err(e) => return read_failed(&e),
+    };
+    let head = repo.resolve("HEAD");
+    let policy = match load_policy(cli, Some(&repo), head.map(|h| (h, "HEAD"))) {
+        Ok(p) => p,
+        Err(outcome) => return *outcome,
+    };
+    let matchers: Vec<globset::GlobMatcher> = match patterns
+        .iter()
+        .map(|p| {
+            globset::GlobBuilder::new(p)
+                .literal_separator(true)
+                .build()
+                .map(|g| g.compile_matcher())
+        })
+        .collect::<Result<_, _>>()
+    {
+        Ok(m) => m,
+        Err(e) => return failed(Rule::InputInvalid, format!("--ref: {e}")),
+    };
+    let branches = match repo.refs_with_prefix("refs/heads/") {
+        Ok(b) => b,
+        Err(e) => return read_failed(&e),
+    };
+    let updates: Vec<RefUpdate> = branches
+        .into_iter()
+        .filter(|(name, _)| {
+            let short = name.trim_start_matches("refs/heads/");
+            if matchers.is_empty() {
+                policy.snapshot.branches.is_match(short)
+            } else {
+                matchers
+                    .iter()
+                    .any(|m| m.is_match(short) || m.is_match(name))
+            }
+        })
+        .map(|(name, id)| RefUpdate {
+            name,
+            old: None,
+            new: Some(id),
+        })
+        .collect();
+    let mut engine = Engine::new(&repo, &policy);
+    let extra = judge_all(&mut engine, &updates, &[]);
+    finish(
+        &policy,
+        engine,
+        extra,
+        format!("audit of {} branch(es)", updates.len()),
+    )
+}
+
+fn pre_commit(cli: &Cli) -> Outcome {
+    let repo = match open_repo(cli) {
+        Ok(r) => r,
+        Err(e) => return read_failed(&e),
+    };
+    let Some(branch) = repo.head_branch() else {
+        return Outcome {
+            subject: "detached HEAD: nothing to judge".into(),
+            ..Outcome::default()
+        };
+    };
+    let head = repo.resolve("HEAD");
+    let policy = match load_policy(cli, Some(&repo), head.map(|h| (h, "HEAD"))) {
+        Ok(p) => p,
+        Err(outcome) => return *outcome,
+    };
+    let index_path = match std::env::var_os("GIT_INDEX_FILE") {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            if p.is_absolute() {
+                p
+            } else {
+                repo.workdir().map_or_else(|| p.clone(), |w| w.join(&p))
+            }
+        }
+        None => repo.git_dir().join("index"),
+    };
+    let tree = match crate::index::staged_tree(&repo, &index_path) {
+        Ok(t) => t,
+        Err(e) => return read_failed(&e),
+    };
+    let mut parents: Vec<ObjectId> = head.into_iter().collect();
+    if let Ok(text) = std::fs::read_to_string(repo.git_dir().join("MERGE_HEAD")) {
+        parents.extend(text.lines().filter_map(|l| repo.parse_id(l.trim())));
+    }
+    let mut engine = Engine::new(&repo, &policy);
+    let extra = match engine.judge_tree(&branch, tree, &parents) {
+        Ok(()) => Vec::new(),
+        Err(stop) => vec![Finding::new(Rule::ReadError, stop.to_string())],
+    };
+    finish(
+        &policy,
+        engine,
+        extra,
+        format!("staged changes on {branch}"),
+    )
+}
+
+fn explain(rule: Option<&str>) -> i32 {
+    let Some(name) = rule else {
+        for info in RULES {
+            println!(
+                "{:<24} {:<5} {}",
+                info.name,
+                info.default_severity.as_str(),
+                info.summary
+            );
+        }
+        return exit::OK;
+    };
+    match Rule::from_name(name) {
+        Some(rule) => {
+            let info = rule.info();
+            println!(
+                "{}\n\n{}\n\ndefault severity: {}\n\n{}",
+                info.name, info.summary, info.default_severity, info.explanation
+            );
+            exit::OK
+        }
+        None => {
+            eprintln!(
+                "freight-guard: unknown rule `{name}`; `freight-guard explain` lists the rules"
+            );
+            exit::USAGE
+        }
+    }
+}
+
+fn init(cli: &Cli, stdout: bool, force: bool) -> i32 {
+    if stdout {
+        print!("{DEFAULT_POLICY_YAML}");
+        return exit::OK;
+    }
+    let dir = match &cli.repo {
+        Some(p) => p.clone(),
+        None => match open_repo(cli)
+            .ok()
+            .and_then(|r| r.workdir().map(Path::to_path_buf))
+        {
+            Some(w) => w,
+            None => PathBuf::from("."),
+        },
+    };
+    let path = dir.join(POLICY_FILE);
+    if path.exists() && !force {
+        eprintln!(
+            "freight-guard: {} exists; use --force to overwrite it, or --stdout to print the defaults",
+            path.display()
+        );
+        return exit::USAGE;
+    }
+    match std::fs::write(&path, DEFAULT_POLICY_YAML) {
+        Ok(()) => {
+            eprintln!("freight-guard: wrote {}", path.display());
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("freight-guard: cannot write {}: {e}", path.display());
+            exit::USAGE
+        }
+    }
+}

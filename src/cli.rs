@@ -1,0 +1,94 @@
+//! Command line definition.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::{Color, Format};
+
+/// Keeps a Kargo GitOps repository honest: frozen release snapshots and rendered branches.
+#[derive(Debug, Parser)]
+#[command(name = "freight-guard", version, about, long_about = None)]
+pub struct Cli {
+    /// Run as if started in PATH (a repository, its work tree or its git dir).
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+
+    /// Read the policy from FILE (a server-side file the admin controls) instead of the
+    /// repository. Also FREIGHT_GUARD_CONFIG.
+    #[arg(long, global = true, value_name = "FILE", env = "FREIGHT_GUARD_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    pub format: Format,
+
+    /// When to colour human output.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: Color,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Server hook: judge every ref update of a push (git's pre-receive stdin).
+    PreReceive {
+        /// Reject with `deadline-exceeded` when judging takes longer than this.
+        #[arg(long, value_name = "SECONDS", default_value = "4.5", value_parser = parse_seconds)]
+        deadline: f64,
+    },
+    /// Local hook: judge what `git push` is about to send (git's pre-push stdin).
+    PrePush {
+        /// The remote's name, as git passes it.
+        remote: String,
+        /// The remote's URL, as git passes it.
+        url: Option<String>,
+        /// Reject with `deadline-exceeded` when judging takes longer than this.
+        #[arg(long, value_name = "SECONDS", default_value = "4.5", value_parser = parse_seconds)]
+        deadline: f64,
+    },
+    /// Local hook: judge the staged index as the commit about to be made on HEAD's branch.
+    PreCommit {
+        /// Compare the snapshot directories on disk instead of the index.
+        #[arg(long)]
+        worktree: bool,
+    },
+    /// CI: judge the commits in BASE..HEAD as if pushed to REF whose tip is BASE.
+    Check {
+        /// The tip of the target branch (the pull request's base); the policy is read here.
+        #[arg(long, value_name = "REV")]
+        base: String,
+        /// The commit to judge (the pull request's head).
+        #[arg(long, value_name = "REV")]
+        head: String,
+        /// The branch the commits would land on [default: the first snapshot branch].
+        #[arg(long = "ref", value_name = "REF")]
+        ref_name: Option<String>,
+    },
+    /// Judge every commit of the guarded branches.
+    Audit {
+        /// Branches to audit (glob on the branch name or full ref) [default: the snapshot branches].
+        #[arg(long = "ref", value_name = "PATTERN")]
+        refs: Vec<String>,
+    },
+    /// Explain a rule: what it means and how to fix it. Without RULE, list the rules.
+    Explain { rule: Option<String> },
+    /// Write the annotated default policy to .freight-guard.yaml.
+    Init {
+        /// Print the policy instead of writing the file.
+        #[arg(long)]
+        stdout: bool,
+        /// Overwrite an existing .freight-guard.yaml.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 => Ok(s),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
+}

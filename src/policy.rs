@@ -1,0 +1,717 @@
+//! The policy file (`.freight-guard.yaml`): schema v1, defaults, validation.
+//!
+//! Reading happens in two phases, as in cargo-deny: the YAML is parsed into a [`Node`] tree
+//! that remembers lines, then validated into a [`Policy`]. Validation collects every problem
+//! (unknown key, wrong type, bad pattern) with its line before failing, so one run shows them
+//! all. Keys that are left out keep their defaults. Checks only ever see a validated `Policy`.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobBuilder, GlobMatcher};
+
+use crate::rules::{Rule, Severity};
+use crate::yaml::{self, Limits, Node, Value};
+
+/// The annotated defaults that `freight-guard init` writes. A unit test pins that parsing this
+/// text gives exactly [`Policy::default`].
+pub const DEFAULT_POLICY_YAML: &str = include_str!("default-policy.yaml");
+
+/// The largest policy file read, in bytes.
+pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
+
+/// A set of glob patterns with the text they came from.
+#[derive(Debug, Clone)]
+pub struct Patterns {
+    pub texts: Vec<String>,
+    matchers: Vec<GlobMatcher>,
+}
+
+impl PartialEq for Patterns {
+    fn eq(&self, other: &Self) -> bool {
+        self.texts == other.texts
+    }
+}
+
+impl Patterns {
+    fn new(texts: &[&str]) -> Patterns {
+        let mut out = Patterns {
+            texts: Vec::new(),
+            matchers: Vec::new(),
+        };
+        for t in texts {
+            let glob = compile_glob(t).expect("built-in patterns are valid");
+            out.texts.push((*t).to_string());
+            out.matchers.push(glob.compile_matcher());
+        }
+        out
+    }
+
+    /// Does any pattern match `candidate` (a branch name without `refs/heads/`, or a path)?
+    pub fn is_match(&self, candidate: &str) -> bool {
+        self.matchers.iter().any(|m| m.is_match(candidate))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+}
+
+fn compile_glob(text: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(text)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
+/// How rendered commits are cross-checked against freight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreightMode {
+    Snapshot,
+    None,
+}
+
+/// The snapshot contract's settings (`snapshot:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotPolicy {
+    pub branches: Patterns,
+    /// Freight roots, one glob per path segment (`warehouses/*/freight`).
+    pub roots: Vec<String>,
+    pub current: String,
+    /// Release directory template containing `{revision}` once.
+    pub release: String,
+    pub record: String,
+    pub required: Vec<String>,
+    /// `packageType` value -> payload directory.
+    pub packages: BTreeMap<String, String>,
+    pub prune: bool,
+}
+
+impl SnapshotPolicy {
+    /// The release directory name for a revision.
+    pub fn release_dir(&self, revision: &str) -> String {
+        self.release.replacen("{revision}", revision, 1)
+    }
+
+    /// Is `name` shaped like a release directory (template with 40 or 64 lowercase hex)?
+    pub fn is_release_name(&self, name: &[u8]) -> bool {
+        let Some((prefix, suffix)) = self.release.split_once("{revision}") else {
+            return false;
+        };
+        let (prefix, suffix) = (prefix.as_bytes(), suffix.as_bytes());
+        if name.len() < prefix.len() + suffix.len()
+            || !name.starts_with(prefix)
+            || !name.ends_with(suffix)
+        {
+            return false;
+        }
+        let middle = &name[prefix.len()..name.len() - suffix.len()];
+        (middle.len() == 40 || middle.len() == 64)
+            && middle
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    }
+}
+
+/// The rendered-branch contract's settings (`rendered:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedPolicy {
+    pub branches: Patterns,
+    pub review: Patterns,
+    pub proposals: Patterns,
+    pub renderer: Patterns,
+    pub forge: Patterns,
+    pub paths: Patterns,
+    pub message: Option<String>,
+    pub trailers: BTreeMap<String, String>,
+    pub pushers: Vec<String>,
+    pub merges: bool,
+    pub force: bool,
+    pub delete: bool,
+    pub freight: FreightMode,
+    pub images: Vec<String>,
+}
+
+/// Commit signature settings (`signing:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningPolicy {
+    pub require: bool,
+    pub ssh_allowed_signers: Option<String>,
+    pub gpg_keys: Vec<String>,
+}
+
+/// A validated policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub snapshot: SnapshotPolicy,
+    pub rendered: RenderedPolicy,
+    pub signing: SigningPolicy,
+    /// Severity overrides from `rules:`.
+    pub severities: BTreeMap<Rule, Severity>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            snapshot: SnapshotPolicy {
+                branches: Patterns::new(&["main"]),
+                roots: vec!["warehouses/*/freight".into()],
+                current: "current".into(),
+                release: "git-{revision}".into(),
+                record: "freight.yaml".into(),
+                required: [
+                    "schemaVersion",
+                    "revision",
+                    "tag",
+                    "image.ref",
+                    "image.digest",
+                    "packageType",
+                    "createdAt",
+                ]
+                .map(String::from)
+                .to_vec(),
+                packages: [("helm", "helm"), ("kustomize", "kustomize")]
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .into_iter()
+                    .collect(),
+                prune: false,
+            },
+            rendered: RenderedPolicy {
+                branches: Patterns::new(&["stage/*"]),
+                review: Patterns::new(&["stage/production"]),
+                proposals: Patterns::new(&["kargo/promotion/*"]),
+                renderer: Patterns::new(&["Kargo <no-reply@kargo.io>"]),
+                forge: Patterns::new(&["GitHub <noreply@github.com>"]),
+                paths: Patterns::new(&["**"]),
+                message: None,
+                trailers: BTreeMap::new(),
+                pushers: Vec::new(),
+                merges: true,
+                force: false,
+                delete: false,
+                freight: FreightMode::Snapshot,
+                images: Vec::new(),
+            },
+            signing: SigningPolicy {
+                require: false,
+                ssh_allowed_signers: None,
+                gpg_keys: Vec::new(),
+            },
+            severities: BTreeMap::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// The severity a finding of `rule` gets under this policy.
+    pub fn severity(&self, rule: Rule) -> Severity {
+        self.severities
+            .get(&rule)
+            .copied()
+            .unwrap_or(rule.info().default_severity)
+    }
+
+    /// Parse and validate policy text. `origin` names where it came from, for messages.
+    pub fn from_yaml(text: &str) -> Result<Policy, Vec<Problem>> {
+        if text.len() > MAX_POLICY_BYTES {
+            return Err(vec![Problem {
+                line: 0,
+                message: format!(
+                    "the policy file is {} bytes; at most {MAX_POLICY_BYTES} are read",
+                    text.len()
+                ),
+            }]);
+        }
+        let root = yaml::parse(text, Limits::SMALL).map_err(|e| {
+            vec![Problem {
+                line: e.line,
+                message: format!("not valid YAML: {}", e.message),
+            }]
+        })?;
+        let mut v = Validator::default();
+        let policy = v.policy(&root);
+        if v.problems.is_empty() {
+            Ok(policy)
+        } else {
+            v.problems.sort_by_key(|p| p.line);
+            Err(v.problems)
+        }
+    }
+}
+
+/// One thing wrong with a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line; 0 when the whole file is concerned.
+    pub line: u64,
+    pub message: String,
+}
+
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn problem(&mut self, node: &Node, message: impl Into<String>) {
+        self.problems.push(Problem {
+            line: node.line,
+            message: message.into(),
+        });
+    }
+
+    /// Iterate a mapping's entries, reporting unknown keys against `known`.
+    fn entries<'a>(
+        &mut self,
+        node: &'a Node,
+        section: &str,
+        known: &[&str],
+    ) -> Vec<(&'a str, &'a Node)> {
+        let mut out = Vec::new();
+        match &node.value {
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    let Some(key) = k.as_str() else {
+                        self.problem(k, format!("{section}: keys must be strings"));
+                        continue;
+                    };
+                    if known.contains(&key) {
+                        out.push((key, v));
+                    } else {
+                        let hint = suggest(key, known)
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default();
+                        self.problem(
+                            k,
+                            format!(
+                                "unknown key `{}` in {section}{hint}; known keys: {}",
+                                qualified(section, key),
+                                known.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            Value::Null => {}
+            other => self.problem(
+                node,
+                format!("{section} must be a mapping, not {}", other.type_name()),
+            ),
+        }
+        out
+    }
+
+    fn boolean(&mut self, node: &Node, key: &str, slot: &mut bool) {
+        match node.value {
+            Value::Bool(b) => *slot = b,
+            ref other => self.problem(
+                node,
+                format!("`{key}` must be true or false, not {}", other.type_name()),
+            ),
+        }
+    }
+
+    fn string(&mut self, node: &Node, key: &str) -> Option<String> {
+        match &node.value {
+            Value::Str(s) if !s.is_empty() => Some(s.clone()),
+            Value::Str(_) => {
+                self.problem(node, format!("`{key}` must not be empty"));
+                None
+            }
+            other => {
+                self.problem(
+                    node,
+                    format!("`{key}` must be a string, not {}", other.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, node: &Node, key: &str) -> Option<Vec<String>> {
+        match &node.value {
+            Value::Seq(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    if let Some(s) = self.string(item, key) {
+                        out.push(s);
+                    }
+                }
+                Some(out)
+            }
+            Value::Null => Some(Vec::new()),
+            other => {
+                self.problem(
+                    node,
+                    format!(
+                        "`{key}` must be a list of strings, not {}",
+                        other.type_name()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn patterns(&mut self, node: &Node, key: &str, slot: &mut Patterns) {
+        let Some(texts) = self.strings(node, key) else {
+            return;
+        };
+        let mut out = Patterns {
+            texts: Vec::new(),
+            matchers: Vec::new(),
+        };
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => Vec::new(),
+        };
+        for (i, text) in texts.into_iter().enumerate() {
+            match compile_glob(&text) {
+                Ok(glob) => {
+                    out.matchers.push(glob.compile_matcher());
+                    out.texts.push(text);
+                }
+                Err(e) => {
+                    let at = items.get(i).copied().unwrap_or(node);
+                    self.problem(
+                        at,
+                        format!("`{key}`: invalid pattern `{text}`: {}", e.kind()),
+                    );
+                }
+            }
+        }
+        *slot = out;
+    }
+
+    fn string_map(&mut self, node: &Node, key: &str) -> Option<BTreeMap<String, String>> {
+        match &node.value {
+            Value::Map(entries) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in entries {
+                    let (Some(k), Some(v)) = (self.string(k, key), self.string(v, key)) else {
+                        continue;
+                    };
+                    out.insert(k, v);
+                }
+                Some(out)
+            }
+            Value::Null => Some(BTreeMap::new()),
+            other => {
+                self.problem(
+                    node,
+                    format!("`{key}` must be a mapping, not {}", other.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A relative path inside the repository: no empty, `.` or `..` segments.
+    fn path_ok(&mut self, node: &Node, key: &str, text: &str, single_segment: bool) -> bool {
+        let bad = text.starts_with('/')
+            || text
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+            || (single_segment && text.contains('/'));
+        if bad {
+            let what = if single_segment {
+                "a single directory or file name"
+            } else {
+                "a relative path without empty, `.` or `..` segments"
+            };
+            self.problem(node, format!("`{key}` must be {what}, not `{text}`"));
+        }
+        !bad
+    }
+
+    fn policy(&mut self, root: &Node) -> Policy {
+        let mut policy = Policy::default();
+        if matches!(root.value, Value::Null) {
+            return policy;
+        }
+        let known = ["version", "snapshot", "rendered", "signing", "rules"];
+        for (key, node) in self.entries(root, "the policy file", &known) {
+            match key {
+                "version" => {
+                    if node.value != Value::Int(1) {
+                        self.problem(
+                            node,
+                            "`version` must be 1 (the only schema version this freight-guard reads)",
+                        );
+                    }
+                }
+                "snapshot" => self.snapshot(node, &mut policy.snapshot),
+                "rendered" => self.rendered(node, &mut policy.rendered),
+                "signing" => self.signing(node, &mut policy.signing),
+                "rules" => self.rules(node, &mut policy.severities),
+                _ => unreachable!("filtered by entries()"),
+            }
+        }
+        policy
+    }
+
+    fn snapshot(&mut self, node: &Node, s: &mut SnapshotPolicy) {
+        let known = [
+            "branches", "roots", "current", "release", "record", "required", "packages", "prune",
+        ];
+        for (key, v) in self.entries(node, "snapshot", &known) {
+            let key_q = format!("snapshot.{key}");
+            match key {
+                "branches" => self.patterns(v, &key_q, &mut s.branches),
+                "roots" => {
+                    if let Some(roots) = self.strings(v, &key_q) {
+                        let mut ok = Vec::new();
+                        for root in roots {
+                            if !self.path_ok(v, &key_q, &root, false) {
+                                continue;
+                            }
+                            if root.split('/').any(|seg| seg.contains("**")) {
+                                self.problem(v, format!("`{key_q}`: `**` is not supported in freight roots (`{root}`); use one `*` per directory level"));
+                                continue;
+                            }
+                            if let Some(e) = root.split('/').find_map(|seg| compile_glob(seg).err())
+                            {
+                                self.problem(
+                                    v,
+                                    format!("`{key_q}`: invalid pattern `{root}`: {}", e.kind()),
+                                );
+                                continue;
+                            }
+                            ok.push(root);
+                        }
+                        s.roots = ok;
+                    }
+                }
+                "current" | "record" => {
+                    if let Some(text) = self.string(v, &key_q)
+                        && self.path_ok(v, &key_q, &text, true)
+                    {
+                        if key == "current" {
+                            s.current = text;
+                        } else {
+                            s.record = text;
+                        }
+                    }
+                }
+                "release" => {
+                    if let Some(text) = self.string(v, &key_q) {
+                        if text.matches("{revision}").count() != 1 {
+                            self.problem(v, format!("`{key_q}` must contain `{{revision}}` exactly once, e.g. `git-{{revision}}`"));
+                        } else if self.path_ok(v, &key_q, &text, true) {
+                            s.release = text;
+                        }
+                    }
+                }
+                "required" => {
+                    if let Some(list) = self.strings(v, &key_q) {
+                        s.required = list;
+                    }
+                }
+                "packages" => {
+                    if let Some(map) = self.string_map(v, &key_q) {
+                        for dir in map.values() {
+                            self.path_ok(v, &key_q, dir, false);
+                        }
+                        s.packages = map;
+                    }
+                }
+                "prune" => self.boolean(v, &key_q, &mut s.prune),
+                _ => unreachable!("filtered by entries()"),
+            }
+        }
+        if s.current.is_empty() || s.release.replacen("{revision}", "", 1) == s.current {
+            self.problem(
+                node,
+                "`snapshot.current` and `snapshot.release` must differ",
+            );
+        }
+    }
+
+    fn rendered(&mut self, node: &Node, r: &mut RenderedPolicy) {
+        let known = [
+            "branches",
+            "review",
+            "proposals",
+            "renderer",
+            "forge",
+            "paths",
+            "message",
+            "trailers",
+            "pushers",
+            "merges",
+            "force",
+            "delete",
+            "freight",
+            "images",
+        ];
+        for (key, v) in self.entries(node, "rendered", &known) {
+            let key_q = format!("rendered.{key}");
+            match key {
+                "branches" => self.patterns(v, &key_q, &mut r.branches),
+                "review" => self.patterns(v, &key_q, &mut r.review),
+                "proposals" => self.patterns(v, &key_q, &mut r.proposals),
+                "renderer" => self.patterns(v, &key_q, &mut r.renderer),
+                "forge" => self.patterns(v, &key_q, &mut r.forge),
+                "paths" => self.patterns(v, &key_q, &mut r.paths),
+                "message" => {
+                    r.message = match v.value {
+                        Value::Null => None,
+                        _ => self.string(v, &key_q),
+                    }
+                }
+                "trailers" => {
+                    if let Some(map) = self.string_map(v, &key_q) {
+                        r.trailers = map;
+                    }
+                }
+                "pushers" => {
+                    if let Some(list) = self.strings(v, &key_q) {
+                        r.pushers = list;
+                    }
+                }
+                "images" => {
+                    if let Some(list) = self.strings(v, &key_q) {
+                        r.images = list;
+                    }
+                }
+                "merges" => self.boolean(v, &key_q, &mut r.merges),
+                "force" => self.boolean(v, &key_q, &mut r.force),
+                "delete" => self.boolean(v, &key_q, &mut r.delete),
+                "freight" => match v.as_str() {
+                    Some("snapshot") => r.freight = FreightMode::Snapshot,
+                    Some("none") => r.freight = FreightMode::None,
+                    _ => self.problem(v, "`rendered.freight` must be `snapshot` or `none`"),
+                },
+                _ => unreachable!("filtered by entries()"),
+            }
+        }
+    }
+
+    fn signing(&mut self, node: &Node, s: &mut SigningPolicy) {
+        let known = ["require", "ssh_allowed_signers", "gpg_keys"];
+        for (key, v) in self.entries(node, "signing", &known) {
+            let key_q = format!("signing.{key}");
+            match key {
+                "require" => self.boolean(v, &key_q, &mut s.require),
+                "ssh_allowed_signers" => {
+                    s.ssh_allowed_signers = match v.value {
+                        Value::Null => None,
+                        _ => self.string(v, &key_q),
+                    }
+                }
+                "gpg_keys" => {
+                    if let Some(list) = self.strings(v, &key_q) {
+                        s.gpg_keys = list;
+                    }
+                }
+                _ => unreachable!("filtered by entries()"),
+            }
+        }
+    }
+
+    fn rules(&mut self, node: &Node, out: &mut BTreeMap<Rule, Severity>) {
+        let Value::Map(entries) = &node.value else {
+            if node.value != Value::Null {
+                self.problem(
+                    node,
+                    format!(
+                        "`rules` must be a mapping of rule name to deny, warn or allow, not {}",
+                        node.value.type_name()
+                    ),
+                );
+            }
+            return;
+        };
+        for (k, v) in entries {
+            let Some(name) = k.as_str() else {
+                self.problem(k, "`rules`: keys must be rule names");
+                continue;
+            };
+            let Some(rule) = Rule::from_name(name) else {
+                let names: Vec<&str> = crate::rules::RULES.iter().map(|r| r.name).collect();
+                let hint = suggest(name, &names)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                self.problem(k, format!("`rules`: unknown rule `{name}`{hint}; `freight-guard explain` lists the rules"));
+                continue;
+            };
+            match v.as_str().and_then(Severity::parse) {
+                Some(sev) if rule.is_operational() && sev != Severity::Deny => self.problem(
+                    v,
+                    format!("`rules.{name}` cannot be lowered: operational rules always deny, so a push that cannot be verified is rejected"),
+                ),
+                Some(sev) => {
+                    out.insert(rule, sev);
+                }
+                None => self.problem(v, format!("`rules.{name}` must be deny, warn or allow")),
+            }
+        }
+    }
+}
+
+fn qualified(section: &str, key: &str) -> String {
+    match section {
+        "snapshot" | "rendered" | "signing" => format!("{section}.{key}"),
+        _ => key.to_string(),
+    }
+}
+
+/// The known key closest to a misspelt one, if it is close.
+fn suggest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(key, k), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotated_defaults_equal_built_in_defaults() {
+        let parsed = Policy::from_yaml(DEFAULT_POLICY_YAML).expect("defaults are valid");
+        assert_eq!(parsed, Policy::default());
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let text = "version: 1\nsnapshot:\n  branchs: [main]\n  prune: yes please\nrules:\n  mirror-mismatch: warn\n  no-such-rule: deny\n";
+        let problems = Policy::from_yaml(text).expect_err("invalid");
+        let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![3, 4, 7], "{problems:?}");
+        assert!(problems[0].message.contains("did you mean `branches`"));
+    }
+
+    #[test]
+    fn left_out_keys_keep_defaults() {
+        let p = Policy::from_yaml("rendered:\n  pushers: [kargo-bot]\n").expect("valid");
+        assert_eq!(p.rendered.pushers, vec!["kargo-bot".to_string()]);
+        assert_eq!(p.snapshot, Policy::default().snapshot);
+        assert_eq!(p.rendered.review, Policy::default().rendered.review);
+    }
+
+    #[test]
+    fn release_names() {
+        let s = Policy::default().snapshot;
+        assert!(s.is_release_name(format!("git-{}", "a".repeat(40)).as_bytes()));
+        assert!(s.is_release_name(format!("git-{}", "0".repeat(64)).as_bytes()));
+        assert!(!s.is_release_name(b"git-abc"));
+        assert!(!s.is_release_name(format!("git-{}", "A".repeat(40)).as_bytes()));
+    }
+}

@@ -1,0 +1,375 @@
+//! Access to the git repository being judged: opening it (including git's push quarantine),
+//! reading commits, trees and blobs, and resolving refs.
+//!
+//! Everything here only reads. In `pre-receive`, the pushed objects live in git's quarantine
+//! directory, which a plain `gix::open` does not see; they are copied into gix's in-memory
+//! object overlay, so every lookup sees the repository as git's own hook would, and nothing is
+//! ever written to disk.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::objs::tree::EntryKind;
+use gix::objs::{Exists, Find, FindHeader};
+
+/// Why the repository or one of its objects could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot open the repository at {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("cannot read the pushed objects in git's quarantine {path}: {message}")]
+    Quarantine { path: PathBuf, message: String },
+    #[error("object {id} is missing from the repository")]
+    Missing { id: ObjectId },
+    #[error("object {id} cannot be read: {message}")]
+    Corrupt { id: ObjectId, message: String },
+    #[error("object {id} is a {actual}, expected a {expected}")]
+    WrongKind {
+        id: ObjectId,
+        expected: &'static str,
+        actual: String,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// One entry of a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: Vec<u8>,
+    pub kind: EntryKind,
+    pub id: ObjectId,
+}
+
+impl Entry {
+    pub fn is_tree(&self) -> bool {
+        self.kind == EntryKind::Tree
+    }
+}
+
+/// The parts of a commit the contracts look at.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub id: ObjectId,
+    pub tree: ObjectId,
+    pub parents: Vec<ObjectId>,
+    /// Committer time in seconds since the epoch (for walk ordering).
+    pub time: i64,
+}
+
+/// The repository, opened once per run.
+pub struct Repo {
+    pub repo: gix::Repository,
+    buf: RefCell<Vec<u8>>,
+    commits: RefCell<HashMap<ObjectId, CommitInfo>>,
+}
+
+impl Repo {
+    /// Open the repository at `path` (a git dir or a work tree), without reading user or
+    /// system configuration.
+    pub fn open(path: &Path) -> Result<Repo, ReadError> {
+        let repo = gix::open_opts(path, gix::open::Options::isolated()).or_else(|first| {
+            gix::discover(path).map_err(|_| ReadError::Open {
+                path: path.to_path_buf(),
+                message: first.to_string(),
+            })
+        })?;
+        Ok(Repo {
+            repo: repo.with_object_memory(),
+            buf: RefCell::new(Vec::new()),
+            commits: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// Make the objects of git's push quarantine visible (pre-receive). `dir` is
+    /// `GIT_QUARANTINE_PATH` or `GIT_OBJECT_DIRECTORY`; it is only read.
+    pub fn add_quarantine(&mut self, dir: &Path) -> Result<usize, ReadError> {
+        let err = |message: String| ReadError::Quarantine {
+            path: dir.to_path_buf(),
+            message,
+        };
+        let own = self.repo.common_dir().join("objects");
+        if same_dir(dir, &own) {
+            return Ok(0);
+        }
+        let store = gix::odb::at(dir, self.repo.object_hash()).map_err(|e| err(e.to_string()))?;
+        let ids = store.iter().map_err(|e| err(e.to_string()))?;
+        let mut buf = Vec::new();
+        let mut count = 0;
+        for id in ids {
+            let id = id.map_err(|e| err(e.to_string()))?;
+            let data = store
+                .try_find(&id, &mut buf)
+                .map_err(|e| err(format!("object {id}: {e}")))?
+                .ok_or_else(|| err(format!("object {id} is listed but cannot be read")))?;
+            let kind = data.kind;
+            let bytes = data.data.to_vec();
+            gix::objs::Write::write_buf(&self.repo.objects, kind, &bytes)
+                .map_err(|e| err(format!("object {id}: {e}")))?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    pub fn object_hash(&self) -> gix::hash::Kind {
+        self.repo.object_hash()
+    }
+
+    /// The null id of this repository's hash.
+    pub fn null_id(&self) -> ObjectId {
+        ObjectId::null(self.object_hash())
+    }
+
+    /// Parse a full hex id of this repository's hash kind.
+    pub fn parse_id(&self, hex: &str) -> Option<ObjectId> {
+        if hex.len() != self.object_hash().len_in_hex()
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return None;
+        }
+        ObjectId::from_hex(hex.as_bytes()).ok()
+    }
+
+    fn read<T>(
+        &self,
+        id: &ObjectId,
+        expected: gix::object::Kind,
+        f: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T, ReadError> {
+        let mut buf = self.buf.borrow_mut();
+        let data = self
+            .repo
+            .objects
+            .try_find(id, &mut buf)
+            .map_err(|e| ReadError::Corrupt {
+                id: *id,
+                message: e.to_string(),
+            })?
+            .ok_or(ReadError::Missing { id: *id })?;
+        if data.kind != expected {
+            return Err(ReadError::WrongKind {
+                id: *id,
+                expected: kind_name(expected),
+                actual: kind_name(data.kind).to_string(),
+            });
+        }
+        f(data.data).map_err(|message| ReadError::Corrupt { id: *id, message })
+    }
+
+    /// Does the object exist (in the repository or the quarantine)?
+    pub fn has_object(&self, id: &ObjectId) -> bool {
+        self.repo.objects.exists(id)
+    }
+
+    /// Size in bytes of a blob without reading it.
+    pub fn object_size(&self, id: &ObjectId) -> Result<u64, ReadError> {
+        self.repo
+            .objects
+            .try_header(id)
+            .map_err(|e| ReadError::Corrupt {
+                id: *id,
+                message: e.to_string(),
+            })?
+            .map(|h| h.size)
+            .ok_or(ReadError::Missing { id: *id })
+    }
+
+    pub fn commit(&self, id: &ObjectId) -> Result<CommitInfo, ReadError> {
+        if let Some(info) = self.commits.borrow().get(id) {
+            return Ok(info.clone());
+        }
+        let hash = self.object_hash();
+        let info = self.read(id, gix::object::Kind::Commit, |data| {
+            let commit = gix::objs::CommitRef::from_bytes(data, hash).map_err(|e| e.to_string())?;
+            let tree = ObjectId::from_hex(commit.tree).map_err(|e| e.to_string())?;
+            let parents = commit
+                .parents
+                .iter()
+                .map(|p| ObjectId::from_hex(p).map_err(|e| e.to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(CommitInfo {
+                id: *id,
+                tree,
+                parents,
+                time: signature_time(commit.committer),
+            })
+        })?;
+        self.commits.borrow_mut().insert(*id, info.clone());
+        Ok(info)
+    }
+
+    /// The full message and raw headers of a commit, for rules that read them.
+    pub fn commit_bytes(&self, id: &ObjectId) -> Result<Vec<u8>, ReadError> {
+        self.read(id, gix::object::Kind::Commit, |data| Ok(data.to_vec()))
+    }
+
+    pub fn tree(&self, id: &ObjectId) -> Result<Vec<Entry>, ReadError> {
+        let hash = self.object_hash();
+        self.read(id, gix::object::Kind::Tree, |data| {
+            let mut out = Vec::new();
+            for entry in gix::objs::TreeRefIter::from_bytes(data, hash) {
+                let entry = entry.map_err(|e| e.to_string())?;
+                out.push(Entry {
+                    name: entry.filename.to_vec(),
+                    kind: entry.mode.kind(),
+                    id: entry.oid.to_owned(),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    pub fn blob(&self, id: &ObjectId) -> Result<Vec<u8>, ReadError> {
+        self.read(id, gix::object::Kind::Blob, |data| Ok(data.to_vec()))
+    }
+
+    /// Look up a `/`-separated path in a tree.
+    pub fn lookup(&self, tree: &ObjectId, path: &[u8]) -> Result<Option<Entry>, ReadError> {
+        let mut current = *tree;
+        let mut segments = path.split(|b| *b == b'/').peekable();
+        while let Some(segment) = segments.next() {
+            let Some(entry) = self.tree(&current)?.into_iter().find(|e| e.name == segment) else {
+                return Ok(None);
+            };
+            if segments.peek().is_none() {
+                return Ok(Some(entry));
+            }
+            if !entry.is_tree() {
+                return Ok(None);
+            }
+            current = entry.id;
+        }
+        Ok(None)
+    }
+
+    /// Resolve a full ref name to the commit it points at (peeling tags).
+    pub fn ref_target(&self, name: &str) -> Result<Option<ObjectId>, ReadError> {
+        match self.repo.try_find_reference(name) {
+            Ok(Some(mut r)) => r
+                .peel_to_id()
+                .map(|id| Some(id.detach()))
+                .map_err(|e| ReadError::Other(format!("cannot resolve {name}: {e}"))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(ReadError::Other(format!("cannot read ref {name}: {e}"))),
+        }
+    }
+
+    /// Resolve a revision (`HEAD`, a branch, an id) to a commit id.
+    pub fn resolve(&self, spec: &str) -> Option<ObjectId> {
+        if let Some(id) = self.parse_id(spec) {
+            return Some(id);
+        }
+        for candidate in [
+            spec.to_string(),
+            format!("refs/heads/{spec}"),
+            format!("refs/tags/{spec}"),
+            format!("refs/remotes/{spec}"),
+        ] {
+            if let Ok(Some(id)) = self.ref_target(&candidate) {
+                return self.peel_to_commit(id);
+            }
+        }
+        if spec == "HEAD" {
+            return self
+                .repo
+                .head_id()
+                .ok()
+                .and_then(|id| self.peel_to_commit(id.detach()));
+        }
+        None
+    }
+
+    fn peel_to_commit(&self, id: ObjectId) -> Option<ObjectId> {
+        let obj = self.repo.find_object(id).ok()?;
+        obj.peel_to_kind(gix::object::Kind::Commit)
+            .ok()
+            .map(|o| o.id)
+    }
+
+    /// The full name of the branch `HEAD` points at (`refs/heads/main`), if any.
+    pub fn head_branch(&self) -> Option<String> {
+        let head = self.repo.head_name().ok()??;
+        Some(head.as_bstr().to_string())
+    }
+
+    /// All refs whose full name starts with `prefix`, with the commit they point at.
+    pub fn refs_with_prefix(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, ReadError> {
+        let platform = self
+            .repo
+            .references()
+            .map_err(|e| ReadError::Other(format!("cannot list refs: {e}")))?;
+        let iter = platform
+            .prefixed(prefix)
+            .map_err(|e| ReadError::Other(format!("cannot list refs: {e}")))?;
+        let mut out = Vec::new();
+        for r in iter {
+            let mut r = r.map_err(|e| ReadError::Other(format!("cannot list refs: {e}")))?;
+            let name = r.name().as_bstr().to_string();
+            let id = r
+                .peel_to_id()
+                .map_err(|e| ReadError::Other(format!("cannot resolve {name}: {e}")))?
+                .detach();
+            out.push((name, id));
+        }
+        Ok(out)
+    }
+
+    /// The work tree, for non-bare repositories.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    pub fn git_dir(&self) -> &Path {
+        self.repo.git_dir()
+    }
+}
+
+fn kind_name(kind: gix::object::Kind) -> &'static str {
+    match kind {
+        gix::object::Kind::Blob => "blob",
+        gix::object::Kind::Tree => "tree",
+        gix::object::Kind::Commit => "commit",
+        gix::object::Kind::Tag => "tag",
+    }
+}
+
+/// Seconds from a raw `Name <email> 1700000000 +0000` signature; 0 when unparsable.
+fn signature_time(raw: &gix::bstr::BStr) -> i64 {
+    let text = String::from_utf8_lossy(raw);
+    let mut parts = text.rsplitn(3, ' ');
+    let _tz = parts.next();
+    parts
+        .next()
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(0)
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Render a path held as bytes for people: valid UTF-8 as is, other bytes as `\xNN`, control
+/// characters escaped.
+pub fn display_path(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}

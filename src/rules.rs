@@ -1,0 +1,434 @@
+//! The catalogue of rule names.
+//!
+//! Rule names are public API: findings carry them, policies set their severity, `explain`
+//! documents them and tests pin the full list. Adding a rule means adding it here.
+
+use std::fmt;
+
+/// How a finding is treated: `deny` rejects, `warn` reports, `allow` drops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Allow => "allow",
+            Severity::Warn => "warn",
+            Severity::Deny => "deny",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "allow" => Some(Severity::Allow),
+            "warn" => Some(Severity::Warn),
+            "deny" => Some(Severity::Deny),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which family a rule belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Snapshot,
+    Rendered,
+    Signing,
+    Operational,
+}
+
+/// Every rule freight-guard can report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    MirrorMismatch,
+    ReleaseMissing,
+    RecordInvalid,
+    IdentityMismatch,
+    PackageMismatch,
+    ReleaseModified,
+    ReleaseDeleted,
+    SubmoduleInSnapshot,
+    UnexpectedEntry,
+    ForeignAuthor,
+    ForeignCommitter,
+    MessageMismatch,
+    MissingTrailer,
+    PathOutsideRender,
+    MergeNotAllowed,
+    NonFastForward,
+    BranchDeleted,
+    UnauthorizedPusher,
+    ReviewBypassed,
+    MergeAltered,
+    UnknownFreight,
+    PairingMismatch,
+    UnsignedCommit,
+    UntrustedSignature,
+    BadSignature,
+    PolicyInvalid,
+    InputInvalid,
+    ReadError,
+    DeadlineExceeded,
+}
+
+/// Static facts about one rule.
+pub struct RuleInfo {
+    pub rule: Rule,
+    pub name: &'static str,
+    pub family: Family,
+    pub default_severity: Severity,
+    /// One line: what the rule reports.
+    pub summary: &'static str,
+    /// Why the rule exists and how to fix a finding.
+    pub explanation: &'static str,
+}
+
+use Family::*;
+use Severity::*;
+
+/// The full catalogue, in documentation order.
+pub const RULES: &[RuleInfo] = &[
+    RuleInfo {
+        rule: Rule::MirrorMismatch,
+        name: "mirror-mismatch",
+        family: Snapshot,
+        default_severity: Deny,
+        summary: "current/ differs from the release directory its freight.yaml names",
+        explanation: "Kargo's Warehouse watches only `current/` and promotion renders from it, while people and \
+audit tools read the historical `git-<sha>/` directory. The design is only safe while `current/` is an \
+exact copy of its release directory in the same commit: same names, same bytes, same modes (executable \
+bit, symlinks). freight-guard compares the two tree ids, so any difference at all is reported, with the \
+differing paths.\n\nFix: regenerate `current/` from the release directory in the same commit, e.g. \
+`rm -rf current && cp -a git-<sha> current`, and make sure nothing edits `current/` by hand.",
+    },
+    RuleInfo {
+        rule: Rule::ReleaseMissing,
+        name: "release-missing",
+        family: Snapshot,
+        default_severity: Deny,
+        summary: "current/freight.yaml names a release directory that is not there",
+        explanation: "`current/freight.yaml` names a revision; its release directory (`git-<revision>` by \
+default, see `snapshot.release`) must exist next to `current/` in the same commit, because that \
+directory is the frozen, reviewable record of what `current/` deploys.\n\nFix: commit the release \
+directory together with `current/`, or point `current/freight.yaml` at the release that is there.",
+    },
+    RuleInfo {
+        rule: Rule::RecordInvalid,
+        name: "record-invalid",
+        family: Snapshot,
+        default_severity: Deny,
+        summary: "a freight.yaml is missing, not a regular file, oversized, unparsable or lacks a required field",
+        explanation: "Every release directory and `current/` carry a record (`freight.yaml` by default) that \
+Kargo's promotion reads with `yaml-parse`. It must be a regular file of at most 64 KiB holding one YAML \
+mapping with every field of `snapshot.required` (dotted paths such as `image.ref`). Documents built to \
+exhaust a parser (alias bombs, deep nesting) are rejected as unparsable.\n\nFix: write the record as CI \
+does, with every required field, as a plain file (not a symlink).",
+    },
+    RuleInfo {
+        rule: Rule::IdentityMismatch,
+        name: "identity-mismatch",
+        family: Snapshot,
+        default_severity: Deny,
+        summary: "revision, tag, directory name, image tag or digest of a release disagree",
+        explanation: "A release is identified one way everywhere: `revision` is a full lowercase commit id \
+(40 or 64 hex), `tag` is `git-` + revision, the release directory is named after it, `image.ref` is \
+tagged with the tag (`repo:tag` or `repo:tag@sha256:...`) and `image.digest` is `sha256:` + 64 \
+lowercase hex. A mismatch means the package, the image and the name people audit can disagree.\n\n\
+Fix: regenerate the record from the source commit and the pushed image digest.",
+    },
+    RuleInfo {
+        rule: Rule::PackageMismatch,
+        name: "package-mismatch",
+        family: Snapshot,
+        default_severity: Deny,
+        summary: "unknown packageType, or its payload directory is missing",
+        explanation: "`packageType` selects the payload directory Kargo renders from (`snapshot.packages`, \
+by default `helm -> helm/` and `kustomize -> kustomize/`). An unknown type, or a release without that \
+directory, cannot be rendered.\n\nFix: set `packageType` to a known type and commit its payload directory.",
+    },
+    RuleInfo {
+        rule: Rule::ReleaseModified,
+        name: "release-modified",
+        family: Snapshot,
+        default_severity: Deny,
+        summary: "a release directory that exists in a parent commit changed",
+        explanation: "Release directories are frozen once written: they are the record of what was deployed. \
+Each commit is compared with each of its parents; a release directory present in a parent must be \
+byte-identical in the commit.\n\nFix: never edit a `git-<sha>/` directory; cut a new release instead.",
+    },
+    RuleInfo {
+        rule: Rule::ReleaseDeleted,
+        name: "release-deleted",
+        family: Snapshot,
+        default_severity: Deny,
+        summary: "a release directory that exists in a parent commit was removed",
+        explanation: "Removing a release directory erases the record of a deployment. It is allowed only \
+when the policy sets `snapshot.prune: true`.\n\nFix: restore the directory, or enable pruning in the \
+trusted policy if old releases are meant to be removed.",
+    },
+    RuleInfo {
+        rule: Rule::SubmoduleInSnapshot,
+        name: "submodule-in-snapshot",
+        family: Snapshot,
+        default_severity: Deny,
+        summary: "a gitlink (submodule) inside a snapshot",
+        explanation: "A gitlink records only a commit id of another repository: its bytes are not in this \
+repository, so the snapshot would not be frozen.\n\nFix: vendor the files into the release directory \
+instead of adding a submodule.",
+    },
+    RuleInfo {
+        rule: Rule::UnexpectedEntry,
+        name: "unexpected-entry",
+        family: Snapshot,
+        default_severity: Warn,
+        summary: "something in a freight root is neither current/ nor a release directory",
+        explanation: "A freight root (`warehouses/*/freight` by default) holds `current/` and release \
+directories only. Anything else is probably a mistake (a stray file, a misnamed release) and is \
+reported as a warning when a commit adds it.\n\nFix: move the entry elsewhere, or set this rule to \
+`allow` in `rules:`.",
+    },
+    RuleInfo {
+        rule: Rule::ForeignAuthor,
+        name: "foreign-author",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a rendered-branch commit whose author is not the renderer",
+        explanation: "Only the renderer (Kargo, `rendered.renderer`) writes rendered branches. A commit \
+authored by anyone else was not produced by a promotion.\n\nFix: let Kargo render the change.",
+    },
+    RuleInfo {
+        rule: Rule::ForeignCommitter,
+        name: "foreign-committer",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a rendered-branch commit whose committer is not the renderer",
+        explanation: "Only the renderer (Kargo, `rendered.renderer`) commits to rendered branches.\n\nFix: \
+let Kargo render the change.",
+    },
+    RuleInfo {
+        rule: Rule::MessageMismatch,
+        name: "message-mismatch",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a rendered-branch commit message does not match `rendered.message`",
+        explanation: "When the policy sets `rendered.message`, every rendered commit's message must match \
+it, e.g. `Render <stage> from git-<sha> [skip ci]`.\n\nFix: render through the Stage's promotion \
+template.",
+    },
+    RuleInfo {
+        rule: Rule::MissingTrailer,
+        name: "missing-trailer",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a rendered-branch commit lacks a required trailer",
+        explanation: "`rendered.trailers` names trailers every rendered commit must carry, each matching its \
+regex.\n\nFix: add the trailer in the Stage's commit message template.",
+    },
+    RuleInfo {
+        rule: Rule::PathOutsideRender,
+        name: "path-outside-render",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a rendered-branch commit changes paths outside `rendered.paths`",
+        explanation: "A rendered commit may only change the paths the renderer writes.\n\nFix: keep the \
+render output inside the configured paths.",
+    },
+    RuleInfo {
+        rule: Rule::MergeNotAllowed,
+        name: "merge-not-allowed",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a merge commit on a rendered branch where `rendered.merges` is false",
+        explanation: "Kargo's RebaseOrMerge push integration makes merge commits; a policy can forbid them.\n\n\
+Fix: rebase instead of merging, or allow merges in the policy.",
+    },
+    RuleInfo {
+        rule: Rule::NonFastForward,
+        name: "non-fast-forward",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a rendered branch's history was rewritten",
+        explanation: "Rendered branches only move forward unless `rendered.force` allows otherwise.\n\nFix: \
+push a new commit on top of the branch instead of rewriting it.",
+    },
+    RuleInfo {
+        rule: Rule::BranchDeleted,
+        name: "branch-deleted",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a rendered branch was deleted",
+        explanation: "Argo CD syncs rendered branches; deleting one removes a deployment's source unless \
+`rendered.delete` allows it.\n\nFix: do not delete rendered branches.",
+    },
+    RuleInfo {
+        rule: Rule::UnauthorizedPusher,
+        name: "unauthorized-pusher",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "the server says the pusher is not in `rendered.pushers`",
+        explanation: "When `rendered.pushers` is non-empty, only those logins may update rendered branches. \
+The login comes from the hosting platform's hook environment.\n\nFix: push as the renderer's account.",
+    },
+    RuleInfo {
+        rule: Rule::ReviewBypassed,
+        name: "review-bypassed",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a review branch moved other than by merging a proposal",
+        explanation: "Production (`rendered.review`) changes only by merging a reviewed proposal branch \
+(`rendered.proposals`).\n\nFix: open a pull request from the proposal branch and merge it after review.",
+    },
+    RuleInfo {
+        rule: Rule::MergeAltered,
+        name: "merge-altered",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a merge or squash on a review branch whose tree is not the proposal's tree",
+        explanation: "A reviewed merge must land exactly the reviewed tree.\n\nFix: merge the proposal without \
+edits.",
+    },
+    RuleInfo {
+        rule: Rule::UnknownFreight,
+        name: "unknown-freight",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "a rendered commit names no freight, or one with no release directory",
+        explanation: "A rendered commit must name the freight it was rendered from, and with \
+`rendered.freight: snapshot` that release must exist on the snapshot branch.\n\nFix: render from a \
+released freight.",
+    },
+    RuleInfo {
+        rule: Rule::PairingMismatch,
+        name: "pairing-mismatch",
+        family: Rendered,
+        default_severity: Deny,
+        summary: "revision and tag disagree, or a rendered image carries another tag",
+        explanation: "The tag a rendered commit names must be `git-` + its revision, and every image of \
+`rendered.images` in the rendered manifests must carry that tag.\n\nFix: render again from one freight.",
+    },
+    RuleInfo {
+        rule: Rule::UnsignedCommit,
+        name: "unsigned-commit",
+        family: Signing,
+        default_severity: Deny,
+        summary: "signing is required and the commit is not signed",
+        explanation: "With `signing.require: true`, commits on rendered, review and proposal branches must be \
+signed by a pinned key.\n\nFix: configure the renderer to sign its commits.",
+    },
+    RuleInfo {
+        rule: Rule::UntrustedSignature,
+        name: "untrusted-signature",
+        family: Signing,
+        default_severity: Deny,
+        summary: "a valid signature by a key that is not pinned, or outside its validity",
+        explanation: "The signature is valid but its key is not in the pinned keys, or is used outside its \
+validity window or namespace.\n\nFix: sign with a pinned key, or pin the key in the trusted policy.",
+    },
+    RuleInfo {
+        rule: Rule::BadSignature,
+        name: "bad-signature",
+        family: Signing,
+        default_severity: Deny,
+        summary: "the signature does not match the commit's content",
+        explanation: "The commit was changed after it was signed, or the signature is corrupt.\n\nFix: \
+recreate and re-sign the commit.",
+    },
+    RuleInfo {
+        rule: Rule::PolicyInvalid,
+        name: "policy-invalid",
+        family: Operational,
+        default_severity: Deny,
+        summary: "the policy file is invalid",
+        explanation: "The policy file (`--config`, `FREIGHT_GUARD_CONFIG`, or `.freight-guard.yaml` at the \
+trusted revision) could not be read or validated; every problem is listed with its line. A push that \
+changes `.freight-guard.yaml` on the default branch must leave it valid. Exit status 2.\n\nFix: correct \
+the listed keys; `freight-guard init --stdout` prints the annotated defaults.",
+    },
+    RuleInfo {
+        rule: Rule::InputInvalid,
+        name: "input-invalid",
+        family: Operational,
+        default_severity: Deny,
+        summary: "malformed hook input or arguments",
+        explanation: "A hook line is not `<old> SP <new> SP <ref>` with ids of the repository's hash length, \
+or a revision argument does not resolve. Nothing can be verified, so the push is rejected. Exit \
+status 2.\n\nFix: check how the hook is invoked.",
+    },
+    RuleInfo {
+        rule: Rule::ReadError,
+        name: "read-error",
+        family: Operational,
+        default_severity: Deny,
+        summary: "an object or file could not be read",
+        explanation: "A commit, tree or blob needed for the verdict is missing or corrupt, or the repository \
+could not be opened. freight-guard fails closed: what it cannot verify is rejected. Exit status 3.\n\n\
+Fix: run `git fsck`; for `pre-push`, fetch the remote first.",
+    },
+    RuleInfo {
+        rule: Rule::DeadlineExceeded,
+        name: "deadline-exceeded",
+        family: Operational,
+        default_severity: Deny,
+        summary: "the verdict did not finish before the deadline",
+        explanation: "Hook modes stop after `--deadline` seconds (4.5 by default, inside GitHub Enterprise \
+Server's 5-second budget) and reject what they could not finish judging. Exit status 3.\n\nFix: push \
+fewer commits at once, or raise `--deadline` where the server allows it.",
+    },
+];
+
+impl Rule {
+    pub fn info(self) -> &'static RuleInfo {
+        RULES
+            .iter()
+            .find(|info| info.rule == self)
+            .expect("every rule has a catalogue entry (pinned by a test)")
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Rule> {
+        RULES.iter().find(|info| info.name == name).map(|i| i.rule)
+    }
+
+    /// Operational rules cannot be set to warn or allow: they are how the tool fails closed.
+    pub fn is_operational(self) -> bool {
+        self.info().family == Operational
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_kebab_case() {
+        let mut names: Vec<_> = RULES.iter().map(|r| r.name).collect();
+        for n in &names {
+            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{n}");
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), RULES.len());
+        for info in RULES {
+            assert_eq!(Rule::from_name(info.name), Some(info.rule));
+        }
+    }
+}

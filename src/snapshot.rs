@@ -1,0 +1,861 @@
+//! The snapshot contract (contracts §4): frozen release directories and their `current/` mirror.
+//!
+//! Every verdict here is a pure function of tree ids, so results are memoized: a freight root
+//! whose tree id was judged before costs one map lookup, a release directory is validated once
+//! however many commits carry it, and the mirror rule costs two lookups when it holds (the tree
+//! ids of `current/` and of its release directory are compared; they are only diffed, to name
+//! the differing paths, when they differ).
+
+use std::collections::{HashMap, HashSet};
+
+use gix::ObjectId;
+use gix::objs::tree::EntryKind;
+use globset::GlobMatcher;
+
+use crate::finding::Finding;
+use crate::policy::SnapshotPolicy;
+use crate::repo::{CommitInfo, Entry, ReadError, Repo, display_path};
+use crate::rules::Rule;
+use crate::yaml::{self, Limits, Node, Value};
+
+/// The largest record (`freight.yaml`) read, in bytes.
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024;
+/// How many differing paths a mirror or modification finding lists.
+pub const MAX_LISTED_PATHS: usize = 20;
+
+/// A finding relative to a freight root, before it is placed in a commit.
+type Local = Vec<Finding>;
+
+/// Judges commits on snapshot branches, remembering verdicts by tree id.
+pub struct SnapshotChecker<'p> {
+    policy: &'p SnapshotPolicy,
+    root_segments: Vec<Vec<GlobMatcher>>,
+    /// Freight roots of a top-level tree: (root path, entry).
+    roots_memo: HashMap<ObjectId, Vec<(Vec<u8>, Entry)>>,
+    /// Static verdict of a freight root's tree (mirror, record of current/...), paths relative.
+    root_memo: HashMap<ObjectId, Local>,
+    /// Verdict of one release directory by (name, tree id), paths relative to the root.
+    release_memo: HashMap<(Vec<u8>, ObjectId), Local>,
+    /// Trees known to contain a gitlink (path of the first one, relative), or not.
+    gitlink_memo: HashMap<ObjectId, Option<Vec<u8>>>,
+}
+
+/// What a record (`freight.yaml`) says, as far as it could be read.
+pub struct Record {
+    pub revision: Option<String>,
+    pub tag: Option<String>,
+    pub package_type: Option<String>,
+}
+
+impl<'p> SnapshotChecker<'p> {
+    pub fn new(policy: &'p SnapshotPolicy) -> SnapshotChecker<'p> {
+        let root_segments = policy
+            .roots
+            .iter()
+            .map(|root| {
+                root.split('/')
+                    .map(|seg| {
+                        globset::GlobBuilder::new(seg)
+                            .literal_separator(true)
+                            .build()
+                            .expect("validated with the policy")
+                            .compile_matcher()
+                    })
+                    .collect()
+            })
+            .collect();
+        SnapshotChecker {
+            policy,
+            root_segments,
+            roots_memo: HashMap::new(),
+            root_memo: HashMap::new(),
+            release_memo: HashMap::new(),
+            gitlink_memo: HashMap::new(),
+        }
+    }
+
+    /// Judge one commit against each of its parents. Findings carry the commit and full paths.
+    pub fn check_commit(
+        &mut self,
+        repo: &Repo,
+        commit: &CommitInfo,
+    ) -> Result<Vec<Finding>, ReadError> {
+        self.check_tree(repo, commit.tree, &commit.parents)
+            .map(|findings| {
+                findings
+                    .into_iter()
+                    .map(|f| f.in_commit(commit.id))
+                    .collect()
+            })
+    }
+
+    /// Judge a top-level tree with the given parent commits (used for commits and for the
+    /// staged index, which is judged as the commit about to be made).
+    pub fn check_tree(
+        &mut self,
+        repo: &Repo,
+        tree: ObjectId,
+        parents: &[ObjectId],
+    ) -> Result<Vec<Finding>, ReadError> {
+        let mut out = Vec::new();
+        let roots = self.roots(repo, tree)?;
+        let mut parent_roots = Vec::new();
+        for p in parents {
+            let pc = repo.commit(p)?;
+            parent_roots.push(self.roots(repo, pc.tree)?);
+        }
+
+        for (path, entry) in &roots {
+            let prefix = display_path(path);
+            if !entry.is_tree() {
+                out.push(
+                    Finding::new(
+                        Rule::UnexpectedEntry,
+                        format!("freight root `{prefix}` is not a directory"),
+                    )
+                    .at(prefix.clone()),
+                );
+                continue;
+            }
+            let local = self.root_verdict(repo, entry.id)?;
+            out.extend(place(&local, &prefix));
+
+            let comparisons: Vec<Option<ObjectId>> = if parent_roots.is_empty() {
+                vec![None]
+            } else {
+                parent_roots
+                    .iter()
+                    .map(|pr| {
+                        pr.iter()
+                            .find(|(p, e)| p == path && e.is_tree())
+                            .map(|(_, e)| e.id)
+                    })
+                    .collect()
+            };
+            for parent_tree in comparisons {
+                if parent_tree == Some(entry.id) {
+                    continue; // nothing in this root changed relative to this parent
+                }
+                let local = self.diff_root(repo, parent_tree, entry.id)?;
+                out.extend(place(&local, &prefix));
+            }
+        }
+        // Roots that a parent had and this commit lost entirely.
+        for pr in &parent_roots {
+            for (path, entry) in pr {
+                if !entry.is_tree() || roots.iter().any(|(p, e)| p == path && e.is_tree()) {
+                    continue;
+                }
+                let local = self.diff_root_removed(repo, entry.id)?;
+                out.extend(place(&local, &display_path(path)));
+            }
+        }
+        dedup(&mut out);
+        Ok(out)
+    }
+
+    /// Find the freight roots in a top-level tree.
+    fn roots(&mut self, repo: &Repo, tree: ObjectId) -> Result<Vec<(Vec<u8>, Entry)>, ReadError> {
+        if let Some(r) = self.roots_memo.get(&tree) {
+            return Ok(r.clone());
+        }
+        let mut found: Vec<(Vec<u8>, Entry)> = Vec::new();
+        for segments in &self.root_segments {
+            // (path so far, tree id)
+            let mut frontier: Vec<(Vec<u8>, ObjectId)> = vec![(Vec::new(), tree)];
+            for (depth, matcher) in segments.iter().enumerate() {
+                let last = depth + 1 == segments.len();
+                let mut next = Vec::new();
+                for (path, id) in &frontier {
+                    for entry in repo.tree(id)? {
+                        let Ok(name) = std::str::from_utf8(&entry.name) else {
+                            continue;
+                        };
+                        if !matcher.is_match(name) {
+                            continue;
+                        }
+                        let mut p = path.clone();
+                        if !p.is_empty() {
+                            p.push(b'/');
+                        }
+                        p.extend_from_slice(&entry.name);
+                        if last {
+                            if !found.iter().any(|(f, _)| *f == p) {
+                                found.push((p, entry));
+                            }
+                        } else if entry.is_tree() {
+                            next.push((p, entry.id));
+                        }
+                    }
+                }
+                frontier = next;
+            }
+        }
+        self.roots_memo.insert(tree, found.clone());
+        Ok(found)
+    }
+
+    /// The checks that depend only on the root's own tree: `current/`, its record, its
+    /// release directory and the mirror.
+    fn root_verdict(&mut self, repo: &Repo, root: ObjectId) -> Result<Local, ReadError> {
+        if let Some(v) = self.root_memo.get(&root) {
+            return Ok(v.clone());
+        }
+        let mut out = Vec::new();
+        let entries = repo.tree(&root)?;
+        let current_name = self.policy.current.as_bytes();
+        let cur = self.policy.current.clone();
+        let record_path = format!("{cur}/{}", self.policy.record);
+        match entries.iter().find(|e| e.name == current_name) {
+            None => {
+                if entries.iter().any(|e| self.policy.is_release_name(&e.name)) {
+                    out.push(
+                        Finding::new(
+                            Rule::RecordInvalid,
+                            format!("`{cur}/` is missing, so there is no `{record_path}` for Kargo to promote from"),
+                        )
+                        .at(record_path.clone()),
+                    );
+                }
+            }
+            Some(current) if current.kind == EntryKind::Link => {
+                let target = repo.blob(&current.id)?;
+                out.push(
+                    Finding::new(
+                        Rule::MirrorMismatch,
+                        format!(
+                            "`{cur}` is a symlink (to `{}`), not a directory: it must be an exact copy of its release directory",
+                            display_path(&target)
+                        ),
+                    )
+                    .at(cur.clone()),
+                );
+            }
+            Some(current) if !current.is_tree() => {
+                out.push(
+                    Finding::new(
+                        Rule::MirrorMismatch,
+                        format!("`{cur}` is a {}, not a directory", kind_word(current.kind)),
+                    )
+                    .at(cur.clone()),
+                );
+            }
+            Some(current) => {
+                let (record, mut findings) = self.read_record(repo, current.id, &cur)?;
+                out.append(&mut findings);
+                if let Some(rev) = record.revision.as_deref().filter(|r| is_full_hex(r)) {
+                    out.extend(self.identity(&record, &cur, None));
+                    let release_name = self.policy.release_dir(rev);
+                    match entries.iter().find(|e| e.name == release_name.as_bytes()) {
+                        None => out.push(
+                            Finding::new(
+                                Rule::ReleaseMissing,
+                                format!("`{record_path}` names revision {rev}, but the release directory `{release_name}/` is not in this commit"),
+                            )
+                            .at(record_path.clone()),
+                        ),
+                        Some(release) if !release.is_tree() => out.push(
+                            Finding::new(
+                                Rule::ReleaseMissing,
+                                format!("`{record_path}` names `{release_name}/`, but it is a {}, not a directory", kind_word(release.kind)),
+                            )
+                            .at(release_name.clone()),
+                        ),
+                        Some(release) if release.id != current.id => {
+                            let (total, listed) = diff_trees(repo, Some(release.id), Some(current.id))?;
+                            out.push(
+                                Finding::new(
+                                    Rule::MirrorMismatch,
+                                    format!("`{cur}/` differs from `{release_name}/` in {total} path(s); it must be an exact copy"),
+                                )
+                                .at(cur.clone())
+                                .with_details(listed),
+                            );
+                        }
+                        Some(_) => {}
+                    }
+                } else {
+                    out.extend(self.identity(&record, &cur, None));
+                }
+                out.extend(self.package(repo, &record, current.id, &cur)?);
+                if let Some(path) = self.gitlink(repo, current.id)? {
+                    out.push(
+                        Finding::new(
+                            Rule::SubmoduleInSnapshot,
+                            format!("`{cur}/{}` is a gitlink (submodule); its content is not in this repository", display_path(&path)),
+                        )
+                        .at(format!("{cur}/{}", display_path(&path))),
+                    );
+                }
+            }
+        }
+        self.root_memo.insert(root, out.clone());
+        Ok(out)
+    }
+
+    /// Compare a freight root with its state in one parent (`None`: the root is new).
+    fn diff_root(
+        &mut self,
+        repo: &Repo,
+        parent: Option<ObjectId>,
+        root: ObjectId,
+    ) -> Result<Local, ReadError> {
+        let mut out = Vec::new();
+        let entries = repo.tree(&root)?;
+        let before: HashMap<Vec<u8>, Entry> = match parent {
+            Some(p) => repo
+                .tree(&p)?
+                .into_iter()
+                .map(|e| (e.name.clone(), e))
+                .collect(),
+            None => HashMap::new(),
+        };
+        let current_name = self.policy.current.as_bytes();
+        let mut seen = HashSet::new();
+        for entry in &entries {
+            seen.insert(entry.name.as_slice());
+            if entry.name == current_name {
+                continue;
+            }
+            let old = before.get(&entry.name);
+            let name = display_path(&entry.name);
+            if self.policy.is_release_name(&entry.name) {
+                match old {
+                    None => out.extend(self.release_verdict(repo, entry)?),
+                    Some(old) if old.id == entry.id && old.kind == entry.kind => {}
+                    Some(old) => {
+                        let (total, listed) = if old.is_tree() && entry.is_tree() {
+                            diff_trees(repo, Some(old.id), Some(entry.id))?
+                        } else {
+                            (
+                                1,
+                                vec![format!(
+                                    "type changed: {name} ({} -> {})",
+                                    kind_word(old.kind),
+                                    kind_word(entry.kind)
+                                )],
+                            )
+                        };
+                        out.push(
+                            Finding::new(
+                                Rule::ReleaseModified,
+                                format!("release directory `{name}/` changed in {total} path(s); releases are frozen once written"),
+                            )
+                            .at(name.clone())
+                            .with_details(listed),
+                        );
+                    }
+                }
+            } else if old.is_none_or(|o| o.id != entry.id || o.kind != entry.kind) {
+                out.push(
+                    Finding::new(
+                        Rule::UnexpectedEntry,
+                        format!(
+                            "`{name}` is neither `{}/` nor a release directory (`{}`)",
+                            self.policy.current, self.policy.release
+                        ),
+                    )
+                    .at(name.clone()),
+                );
+            }
+        }
+        if !self.policy.prune {
+            let mut removed: Vec<&Entry> = before
+                .values()
+                .filter(|e| {
+                    self.policy.is_release_name(&e.name) && !seen.contains(e.name.as_slice())
+                })
+                .collect();
+            removed.sort_by(|a, b| a.name.cmp(&b.name));
+            for e in removed {
+                let name = display_path(&e.name);
+                out.push(
+                    Finding::new(
+                        Rule::ReleaseDeleted,
+                        format!("release directory `{name}/` was removed; releases are kept once written"),
+                    )
+                    .at(name),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// A parent's freight root that is gone from the commit: each release in it was deleted.
+    fn diff_root_removed(
+        &mut self,
+        repo: &Repo,
+        parent_root: ObjectId,
+    ) -> Result<Local, ReadError> {
+        if self.policy.prune {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for e in repo.tree(&parent_root)? {
+            if self.policy.is_release_name(&e.name) {
+                let name = display_path(&e.name);
+                out.push(
+                    Finding::new(
+                        Rule::ReleaseDeleted,
+                        format!(
+                            "release directory `{name}/` was removed together with its freight root"
+                        ),
+                    )
+                    .at(name),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Validate a release directory the commit adds.
+    fn release_verdict(&mut self, repo: &Repo, entry: &Entry) -> Result<Local, ReadError> {
+        let key = (entry.name.clone(), entry.id);
+        if let Some(v) = self.release_memo.get(&key) {
+            return Ok(v.clone());
+        }
+        let name = display_path(&entry.name);
+        let mut out = Vec::new();
+        if !entry.is_tree() {
+            out.push(
+                Finding::new(
+                    Rule::RecordInvalid,
+                    format!(
+                        "`{name}` is named like a release directory but is a {}; it has no `{}`",
+                        kind_word(entry.kind),
+                        self.policy.record
+                    ),
+                )
+                .at(name.clone()),
+            );
+        } else {
+            let (record, mut findings) = self.read_record(repo, entry.id, &name)?;
+            out.append(&mut findings);
+            out.extend(self.identity(&record, &name, Some(&name)));
+            out.extend(self.package(repo, &record, entry.id, &name)?);
+            if let Some(path) = self.gitlink(repo, entry.id)? {
+                let p = format!("{name}/{}", display_path(&path));
+                out.push(
+                    Finding::new(
+                        Rule::SubmoduleInSnapshot,
+                        format!(
+                            "`{p}` is a gitlink (submodule); its content is not in this repository"
+                        ),
+                    )
+                    .at(p),
+                );
+            }
+        }
+        self.release_memo.insert(key, out.clone());
+        Ok(out)
+    }
+
+    /// Read and validate the record in a snapshot directory (`dir` names it in messages).
+    fn read_record(
+        &self,
+        repo: &Repo,
+        tree: ObjectId,
+        dir: &str,
+    ) -> Result<(Record, Local), ReadError> {
+        let empty = Record {
+            revision: None,
+            tag: None,
+            package_type: None,
+        };
+        let path = format!("{dir}/{}", self.policy.record);
+        let invalid = |msg: String| vec![Finding::new(Rule::RecordInvalid, msg).at(path.clone())];
+        let Some(entry) = repo
+            .tree(&tree)?
+            .into_iter()
+            .find(|e| e.name == self.policy.record.as_bytes())
+        else {
+            return Ok((empty, invalid(format!("`{path}` is missing"))));
+        };
+        if !matches!(entry.kind, EntryKind::Blob | EntryKind::BlobExecutable) {
+            return Ok((
+                empty,
+                invalid(format!(
+                    "`{path}` is a {}, not a regular file",
+                    kind_word(entry.kind)
+                )),
+            ));
+        }
+        let size = repo.object_size(&entry.id)?;
+        if size > MAX_RECORD_BYTES {
+            return Ok((
+                empty,
+                invalid(format!(
+                    "`{path}` is {size} bytes; records are at most {MAX_RECORD_BYTES} bytes"
+                )),
+            ));
+        }
+        let bytes = repo.blob(&entry.id)?;
+        Ok(validate_record(self.policy, &bytes, &path))
+    }
+
+    /// Revision and tag rules; `dir_name` is the release directory's own name, if judging one.
+    fn identity(&self, record: &Record, dir: &str, dir_name: Option<&str>) -> Local {
+        identity(self.policy, record, dir, dir_name)
+    }
+}
+
+/// Revision and tag rules for a record read from `dir`; `dir_name` is the release directory's
+/// own name when judging one.
+pub fn identity(
+    policy: &SnapshotPolicy,
+    record: &Record,
+    dir: &str,
+    dir_name: Option<&str>,
+) -> Vec<Finding> {
+    {
+        let path = format!("{dir}/{}", policy.record);
+        let mut out = Vec::new();
+        let mismatch = |msg: String| Finding::new(Rule::IdentityMismatch, msg).at(path.clone());
+        if let Some(rev) = record.revision.as_deref() {
+            if !is_full_hex(rev) {
+                out.push(mismatch(format!("`{path}`: revision `{rev}` is not a full lowercase commit id (40 or 64 hex digits)")));
+            } else {
+                let expected_tag = format!("git-{rev}");
+                if let Some(tag) = record.tag.as_deref()
+                    && tag != expected_tag
+                {
+                    out.push(mismatch(format!(
+                        "`{path}`: tag `{tag}` is not `{expected_tag}`"
+                    )));
+                }
+                if let Some(name) = dir_name {
+                    let expected = policy.release_dir(rev);
+                    if name != expected {
+                        out.push(mismatch(format!("release directory `{name}/` holds revision {rev}; it must be named `{expected}/`")));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl SnapshotChecker<'_> {
+    fn package(
+        &self,
+        repo: &Repo,
+        record: &Record,
+        tree: ObjectId,
+        dir: &str,
+    ) -> Result<Local, ReadError> {
+        let path = format!("{dir}/{}", self.policy.record);
+        let Some(kind) = record.package_type.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let Some(payload) = self.policy.packages.get(kind) else {
+            let known: Vec<&str> = self.policy.packages.keys().map(String::as_str).collect();
+            return Ok(vec![
+                Finding::new(
+                    Rule::PackageMismatch,
+                    format!(
+                        "`{path}`: packageType `{kind}` is not one of {}",
+                        known.join(", ")
+                    ),
+                )
+                .at(path),
+            ]);
+        };
+        match repo.lookup(&tree, payload.as_bytes())? {
+            Some(e) if e.is_tree() => Ok(Vec::new()),
+            _ => Ok(vec![
+                Finding::new(
+                    Rule::PackageMismatch,
+                    format!(
+                        "`{path}` says packageType `{kind}`, but `{dir}/{payload}/` is missing"
+                    ),
+                )
+                .at(format!("{dir}/{payload}")),
+            ]),
+        }
+    }
+
+    /// The first gitlink inside a tree, if any (path relative to the tree).
+    fn gitlink(&mut self, repo: &Repo, tree: ObjectId) -> Result<Option<Vec<u8>>, ReadError> {
+        if let Some(v) = self.gitlink_memo.get(&tree) {
+            return Ok(v.clone());
+        }
+        let mut found = None;
+        for e in repo.tree(&tree)? {
+            match e.kind {
+                EntryKind::Commit => {
+                    found = Some(e.name.clone());
+                    break;
+                }
+                EntryKind::Tree => {
+                    if let Some(sub) = self.gitlink(repo, e.id)? {
+                        let mut p = e.name.clone();
+                        p.push(b'/');
+                        p.extend_from_slice(&sub);
+                        found = Some(p);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.gitlink_memo.insert(tree, found.clone());
+        Ok(found)
+    }
+}
+
+/// Prefix the relative paths of findings with the freight root's path.
+fn place(local: &Local, prefix: &str) -> Vec<Finding> {
+    local
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            let rel = f.path.take().unwrap_or_default();
+            f.path = Some(if rel.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}/{rel}")
+            });
+            f
+        })
+        .collect()
+}
+
+fn dedup(findings: &mut Vec<Finding>) {
+    let mut seen = HashSet::new();
+    findings.retain(|f| seen.insert((f.rule, f.path.clone(), f.message.clone())));
+}
+
+fn kind_word(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Tree => "directory",
+        EntryKind::Blob => "file",
+        EntryKind::BlobExecutable => "executable file",
+        EntryKind::Link => "symlink",
+        EntryKind::Commit => "gitlink (submodule)",
+    }
+}
+
+pub fn is_full_hex(s: &str) -> bool {
+    (s.len() == 40 || s.len() == 64)
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn is_sha256_digest(s: &str) -> bool {
+    s.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// The tag of an image reference: `repo:tag`, `repo:tag@sha256:...`; `None` without a tag.
+pub fn image_tag(reference: &str) -> Option<&str> {
+    let without_digest = reference.split('@').next().unwrap_or(reference);
+    let last_slash = without_digest.rfind('/').map_or(0, |i| i + 1);
+    let (_, name) = without_digest.split_at(last_slash);
+    name.rsplit_once(':').map(|(_, tag)| tag)
+}
+
+/// Recursively diff two trees; returns the number of differing paths and up to
+/// [`MAX_LISTED_PATHS`] lines describing them (`added`, `removed`, `changed`, `mode changed`).
+pub fn diff_trees(
+    repo: &Repo,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+) -> Result<(usize, Vec<String>), ReadError> {
+    let mut lines = Vec::new();
+    let mut total = 0;
+    diff_into(repo, old, new, &mut Vec::new(), &mut total, &mut lines)?;
+    if total > lines.len() {
+        lines.push(format!("... and {} more", total - lines.len()));
+    }
+    Ok((total, lines))
+}
+
+fn diff_into(
+    repo: &Repo,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+    prefix: &mut Vec<u8>,
+    total: &mut usize,
+    lines: &mut Vec<String>,
+) -> Result<(), ReadError> {
+    let old_entries = match old {
+        Some(id) => repo.tree(&id)?,
+        None => Vec::new(),
+    };
+    let new_entries = match new {
+        Some(id) => repo.tree(&id)?,
+        None => Vec::new(),
+    };
+    fn note(what: &str, name: &[u8], prefix: &[u8], total: &mut usize, lines: &mut Vec<String>) {
+        *total += 1;
+        if lines.len() < MAX_LISTED_PATHS {
+            let mut p = prefix.to_vec();
+            p.extend_from_slice(name);
+            lines.push(format!("{what}: {}", display_path(&p)));
+        }
+    }
+    let old_map: HashMap<&[u8], &Entry> =
+        old_entries.iter().map(|e| (e.name.as_slice(), e)).collect();
+    let new_map: HashMap<&[u8], &Entry> =
+        new_entries.iter().map(|e| (e.name.as_slice(), e)).collect();
+    let mut names: Vec<&[u8]> = old_map.keys().chain(new_map.keys()).copied().collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (o, n) = (old_map.get(name), new_map.get(name));
+        let recurse = |o: Option<ObjectId>,
+                       n: Option<ObjectId>,
+                       prefix: &mut Vec<u8>,
+                       total: &mut usize,
+                       lines: &mut Vec<String>| {
+            let len = prefix.len();
+            prefix.extend_from_slice(name);
+            prefix.push(b'/');
+            let r = diff_into(repo, o, n, prefix, total, lines);
+            prefix.truncate(len);
+            r
+        };
+        match (o, n) {
+            (Some(o), Some(n)) if o.id == n.id && o.kind == n.kind => {}
+            (Some(o), Some(n)) if o.is_tree() && n.is_tree() => {
+                recurse(Some(o.id), Some(n.id), prefix, total, lines)?
+            }
+            (Some(o), Some(n)) if o.id == n.id => note(
+                &format!("mode changed ({} -> {})", mode(o.kind), mode(n.kind)),
+                name,
+                prefix,
+                total,
+                lines,
+            ),
+            (Some(o), Some(n)) if o.kind != n.kind => note(
+                &format!(
+                    "type changed ({} -> {})",
+                    kind_word(o.kind),
+                    kind_word(n.kind)
+                ),
+                name,
+                prefix,
+                total,
+                lines,
+            ),
+            (Some(_), Some(_)) => note("changed", name, prefix, total, lines),
+            (None, Some(n)) if n.is_tree() => recurse(None, Some(n.id), prefix, total, lines)?,
+            (None, Some(_)) => note("added", name, prefix, total, lines),
+            (Some(o), None) if o.is_tree() => recurse(Some(o.id), None, prefix, total, lines)?,
+            (Some(_), None) => note("removed", name, prefix, total, lines),
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+fn mode(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Tree => "040000",
+        EntryKind::Blob => "100644",
+        EntryKind::BlobExecutable => "100755",
+        EntryKind::Link => "120000",
+        EntryKind::Commit => "160000",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_tags() {
+        assert_eq!(image_tag("ghcr.io/a/b:git-1"), Some("git-1"));
+        assert_eq!(image_tag("ghcr.io/a/b:git-1@sha256:00"), Some("git-1"));
+        assert_eq!(image_tag("localhost:5000/a/b"), None);
+        assert_eq!(image_tag("b"), None);
+    }
+}
+
+/// Validate the bytes of a record (`freight.yaml`) found at `path`.
+pub fn validate_record(
+    policy: &SnapshotPolicy,
+    bytes: &[u8],
+    path: &str,
+) -> (Record, Vec<Finding>) {
+    let mut record = Record {
+        revision: None,
+        tag: None,
+        package_type: None,
+    };
+    let invalid = |msg: String| vec![Finding::new(Rule::RecordInvalid, msg).at(path.to_string())];
+    if bytes.len() as u64 > MAX_RECORD_BYTES {
+        return (
+            record,
+            invalid(format!(
+                "`{path}` is {} bytes; records are at most {MAX_RECORD_BYTES} bytes",
+                bytes.len()
+            )),
+        );
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return (record, invalid(format!("`{path}` is not UTF-8 text")));
+    };
+    let node = match yaml::parse(text, Limits::SMALL) {
+        Ok(node) => node,
+        Err(e) => {
+            let at = if e.line > 0 {
+                format!(" (line {})", e.line)
+            } else {
+                String::new()
+            };
+            return (
+                record,
+                invalid(format!("`{path}` cannot be parsed{at}: {}", e.message)),
+            );
+        }
+    };
+    if !matches!(node.value, Value::Map(_)) {
+        return (
+            record,
+            invalid(format!(
+                "`{path}` must be a YAML mapping, not {}",
+                node.value.type_name()
+            )),
+        );
+    }
+    let mut out = Vec::new();
+    let missing: Vec<&str> = policy
+        .required
+        .iter()
+        .filter(|field| {
+            node.get_path(field)
+                .is_none_or(|n| matches!(n.value, Value::Null))
+        })
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        out.extend(invalid(format!(
+            "`{path}` lacks required field(s): {}",
+            missing.join(", ")
+        )));
+    }
+    let text_of = |key: &str| node.get_path(key).and_then(Node::scalar_text);
+    record.revision = text_of("revision");
+    record.tag = text_of("tag");
+    record.package_type = text_of("packageType");
+    let mismatch = |msg: String| Finding::new(Rule::IdentityMismatch, msg).at(path.to_string());
+    if let (Some(tag), Some(image_ref)) = (record.tag.as_deref(), text_of("image.ref"))
+        && image_tag(&image_ref) != Some(tag)
+    {
+        out.push(mismatch(format!(
+            "`{path}`: image.ref `{image_ref}` is not tagged `{tag}`"
+        )));
+    }
+    if let Some(d) = text_of("image.digest")
+        && !is_sha256_digest(&d)
+    {
+        out.push(mismatch(format!(
+            "`{path}`: image.digest `{d}` is not `sha256:` followed by 64 lowercase hex digits"
+        )));
+    }
+    (record, out)
+}

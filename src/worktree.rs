@@ -1,0 +1,399 @@
+//! `pre-commit --worktree`: the snapshot directories as they are on disk, before anything is
+//! staged, so a CI job can check a snapshot it just wrote before committing it.
+//!
+//! Files are walked with walkdir and hashed with SHA-256 in parallel (rayon); names, bytes,
+//! executable bits and symlink targets are compared. Immutability needs history and is judged
+//! by the other modes.
+
+use std::collections::BTreeMap;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::app::{failed, load_policy, open_repo};
+use crate::cli::Cli;
+use crate::finding::Finding;
+use crate::policy::{Policy, SnapshotPolicy};
+use crate::repo::display_path;
+use crate::report::Outcome;
+use crate::rules::{Rule, Severity};
+use crate::snapshot::{
+    MAX_LISTED_PATHS, MAX_RECORD_BYTES, Record, identity, is_full_hex, validate_record,
+};
+
+/// What one path inside a snapshot directory is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Node {
+    File {
+        executable: bool,
+        sha256: [u8; 32],
+    },
+    Link(Vec<u8>),
+    /// A nested git repository (a submodule checkout).
+    Gitlink,
+    Other,
+}
+
+pub fn check(cli: &Cli) -> Outcome {
+    let repo = match open_repo(cli) {
+        Ok(r) => r,
+        Err(e) => return failed(Rule::ReadError, e.to_string()),
+    };
+    let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
+        return failed(
+            Rule::InputInvalid,
+            "--worktree needs a repository with a work tree",
+        );
+    };
+    let head = repo.resolve("HEAD");
+    let policy = match load_policy(cli, Some(&repo), head.map(|h| (h, "HEAD"))) {
+        Ok(p) => p,
+        Err(outcome) => return *outcome,
+    };
+    let mut findings = Vec::new();
+    let roots = match find_roots(&workdir, &policy.snapshot) {
+        Ok(r) => r,
+        Err(e) => return failed(Rule::ReadError, e),
+    };
+    for root in &roots {
+        let rel = display_path(
+            root.strip_prefix(&workdir)
+                .unwrap_or(root)
+                .as_os_str()
+                .as_bytes(),
+        );
+        match check_root(&policy.snapshot, root) {
+            Ok(local) => findings.extend(local.into_iter().map(|mut f| {
+                let p = f.path.take().unwrap_or_default();
+                f.path = Some(if p.is_empty() {
+                    rel.clone()
+                } else {
+                    format!("{rel}/{p}")
+                });
+                f
+            })),
+            Err(e) => findings.push(Finding::new(Rule::ReadError, e).at(rel.clone())),
+        }
+    }
+    Outcome {
+        findings: apply(&policy, findings),
+        commits_judged: 0,
+        subject: format!("{} freight root(s) on disk", roots.len()),
+    }
+}
+
+fn apply(policy: &Policy, findings: Vec<Finding>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut f| {
+            f.severity = if f.rule.is_operational() {
+                Severity::Deny
+            } else {
+                policy.severity(f.rule)
+            };
+            (f.severity != Severity::Allow).then_some(f)
+        })
+        .collect()
+}
+
+fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Result<Vec<PathBuf>, String> {
+    let mut found = Vec::new();
+    for root in &policy.roots {
+        let mut frontier = vec![workdir.to_path_buf()];
+        for seg in root.split('/') {
+            let matcher = globset::GlobBuilder::new(seg)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| e.to_string())?
+                .compile_matcher();
+            let mut next = Vec::new();
+            for dir in &frontier {
+                let Ok(entries) = std::fs::read_dir(dir) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let name = entry.file_name();
+                    let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+                    if is_dir && name.to_str().is_some_and(|n| matcher.is_match(n)) {
+                        next.push(entry.path());
+                    }
+                }
+            }
+            frontier = next;
+        }
+        found.extend(frontier);
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+fn read_record(policy: &SnapshotPolicy, dir: &Path, label: &str) -> (Record, Vec<Finding>) {
+    let path = dir.join(&policy.record);
+    let shown = format!("{label}/{}", policy.record);
+    let empty = Record {
+        revision: None,
+        tag: None,
+        package_type: None,
+    };
+    let invalid = |m: String| {
+        (
+            Record {
+                revision: None,
+                tag: None,
+                package_type: None,
+            },
+            vec![Finding::new(Rule::RecordInvalid, m).at(shown.clone())],
+        )
+    };
+    match std::fs::symlink_metadata(&path) {
+        Err(_) => invalid(format!("`{shown}` is missing")),
+        Ok(m) if !m.file_type().is_file() => invalid(format!("`{shown}` is not a regular file")),
+        Ok(m) if m.len() > MAX_RECORD_BYTES => invalid(format!(
+            "`{shown}` is {} bytes; records are at most {MAX_RECORD_BYTES} bytes",
+            m.len()
+        )),
+        Ok(_) => match std::fs::read(&path) {
+            Ok(bytes) => validate_record(policy, &bytes, &shown),
+            Err(e) => (
+                empty,
+                vec![
+                    Finding::new(Rule::ReadError, format!("cannot read `{shown}`: {e}"))
+                        .at(shown.clone()),
+                ],
+            ),
+        },
+    }
+}
+
+fn package(policy: &SnapshotPolicy, record: &Record, dir: &Path, label: &str) -> Vec<Finding> {
+    let Some(kind) = record.package_type.as_deref() else {
+        return Vec::new();
+    };
+    let shown = format!("{label}/{}", policy.record);
+    match policy.packages.get(kind) {
+        None => vec![
+            Finding::new(
+                Rule::PackageMismatch,
+                format!(
+                    "`{shown}`: packageType `{kind}` is not one of {}",
+                    policy
+                        .packages
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .at(shown),
+        ],
+        Some(payload) if !dir.join(payload).is_dir() => vec![
+            Finding::new(
+                Rule::PackageMismatch,
+                format!("`{shown}` says packageType `{kind}`, but `{label}/{payload}/` is missing"),
+            )
+            .at(format!("{label}/{payload}")),
+        ],
+        Some(_) => Vec::new(),
+    }
+}
+
+fn check_root(policy: &SnapshotPolicy, root: &Path) -> Result<Vec<Finding>, String> {
+    let mut out = Vec::new();
+    let cur = policy.current.clone();
+    let current = root.join(&cur);
+    let mut releases = Vec::new();
+    for entry in std::fs::read_dir(root)
+        .map_err(|e| format!("cannot list {}: {e}", root.display()))?
+        .flatten()
+    {
+        let name = entry.file_name();
+        let bytes = name.as_bytes().to_vec();
+        if bytes == cur.as_bytes() {
+            continue;
+        }
+        if policy.is_release_name(&bytes) {
+            releases.push(entry.path());
+        } else {
+            out.push(
+                Finding::new(
+                    Rule::UnexpectedEntry,
+                    format!(
+                        "`{}` is neither `{cur}/` nor a release directory (`{}`)",
+                        display_path(&bytes),
+                        policy.release
+                    ),
+                )
+                .at(display_path(&bytes)),
+            );
+        }
+    }
+    // Every release directory on disk: record, identity, package (in parallel).
+    let per_release: Vec<Vec<Finding>> = releases
+        .par_iter()
+        .map(|dir| {
+            let name = display_path(dir.file_name().map(|n| n.as_bytes()).unwrap_or_default());
+            let (record, mut f) = read_record(policy, dir, &name);
+            f.extend(identity(policy, &record, &name, Some(&name)));
+            f.extend(package(policy, &record, dir, &name));
+            f
+        })
+        .collect();
+    out.extend(per_release.into_iter().flatten());
+
+    match std::fs::symlink_metadata(&current) {
+        Err(_) => {
+            if !releases.is_empty() {
+                out.push(
+                    Finding::new(Rule::RecordInvalid, format!("`{cur}/` is missing"))
+                        .at(cur.clone()),
+                );
+            }
+            return Ok(out);
+        }
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = std::fs::read_link(&current)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            out.push(Finding::new(Rule::MirrorMismatch, format!("`{cur}` is a symlink (to `{target}`), not a directory: it must be an exact copy of its release directory")).at(cur.clone()));
+            return Ok(out);
+        }
+        Ok(m) if !m.is_dir() => {
+            out.push(
+                Finding::new(Rule::MirrorMismatch, format!("`{cur}` is not a directory"))
+                    .at(cur.clone()),
+            );
+            return Ok(out);
+        }
+        Ok(_) => {}
+    }
+    let (record, f) = read_record(policy, &current, &cur);
+    out.extend(f);
+    out.extend(identity(policy, &record, &cur, None));
+    out.extend(package(policy, &record, &current, &cur));
+    let current_tree = snapshot(&current)?;
+    if let Some(p) = current_tree
+        .iter()
+        .find(|(_, n)| **n == Node::Gitlink)
+        .map(|(p, _)| p)
+    {
+        out.push(
+            Finding::new(
+                Rule::SubmoduleInSnapshot,
+                format!(
+                    "`{cur}/{}` is a nested git repository (submodule)",
+                    display_path(p)
+                ),
+            )
+            .at(format!("{cur}/{}", display_path(p))),
+        );
+    }
+    let Some(rev) = record.revision.as_deref().filter(|r| is_full_hex(r)) else {
+        return Ok(out);
+    };
+    let release_name = policy.release_dir(rev);
+    let release = root.join(&release_name);
+    if !release.is_dir()
+        || std::fs::symlink_metadata(&release)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(true)
+    {
+        out.push(Finding::new(Rule::ReleaseMissing, format!("`{cur}/{}` names revision {rev}, but the release directory `{release_name}/` is not there", policy.record)).at(format!("{cur}/{}", policy.record)));
+        return Ok(out);
+    }
+    let release_tree = snapshot(&release)?;
+    let mut lines = Vec::new();
+    let mut total = 0;
+    let keys: std::collections::BTreeSet<&Vec<u8>> =
+        current_tree.keys().chain(release_tree.keys()).collect();
+    for key in keys {
+        let what = match (release_tree.get(key), current_tree.get(key)) {
+            (Some(a), Some(b)) if a == b => continue,
+            (Some(Node::File { sha256: a, .. }), Some(Node::File { sha256: b, .. })) if a == b => {
+                "mode changed"
+            }
+            (Some(Node::File { .. }), Some(Node::File { .. }))
+            | (Some(Node::Link(_)), Some(Node::Link(_))) => "changed",
+            (Some(_), Some(_)) => "type changed",
+            (None, Some(_)) => "added",
+            (Some(_), None) => "removed",
+            (None, None) => continue,
+        };
+        total += 1;
+        if lines.len() < MAX_LISTED_PATHS {
+            lines.push(format!("{what}: {}", display_path(key)));
+        }
+    }
+    if total > 0 {
+        if total > lines.len() {
+            lines.push(format!("... and {} more", total - lines.len()));
+        }
+        out.push(Finding::new(Rule::MirrorMismatch, format!("`{cur}/` differs from `{release_name}/` in {total} path(s); it must be an exact copy")).at(cur.clone()).with_details(lines));
+    }
+    Ok(out)
+}
+
+/// Every path below `dir` (relative, as bytes) with what it is; file contents hashed in parallel.
+fn snapshot(dir: &Path) -> Result<BTreeMap<Vec<u8>, Node>, String> {
+    let mut files = Vec::new();
+    let mut out = BTreeMap::new();
+    let mut walker = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .min_depth(1)
+        .into_iter();
+    while let Some(entry) = walker.next() {
+        let entry = entry.map_err(|e| format!("cannot walk {}: {e}", dir.display()))?;
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .as_os_str()
+            .as_bytes()
+            .to_vec();
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            if entry.path().join(".git").exists() {
+                out.insert(rel, Node::Gitlink);
+                walker.skip_current_dir();
+                continue;
+            }
+            // Directories are implied by their contents in git: empty ones do not exist there.
+            continue;
+        } else if ft.is_symlink() {
+            let target = std::fs::read_link(entry.path())
+                .map_err(|e| format!("cannot read link {}: {e}", entry.path().display()))?;
+            out.insert(rel, Node::Link(target.as_os_str().as_bytes().to_vec()));
+        } else if ft.is_file() {
+            let meta = entry.metadata().map_err(|e| e.to_string())?;
+            files.push((
+                rel,
+                entry.path().to_path_buf(),
+                meta.permissions().mode() & 0o111 != 0,
+            ));
+        } else {
+            out.insert(rel, Node::Other);
+        }
+    }
+    let hashed: Result<Vec<(Vec<u8>, Node)>, String> = files
+        .into_par_iter()
+        .map(|(rel, path, executable)| {
+            let mut file = std::fs::File::open(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut file, &mut hasher)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Ok((
+                rel,
+                Node::File {
+                    executable,
+                    sha256: hasher.finalize().into(),
+                },
+            ))
+        })
+        .collect();
+    out.extend(hashed?);
+    Ok(out)
+}
