@@ -519,7 +519,12 @@ fn audit(cli: &Cli, patterns: &[String]) -> Outcome {
             new: Some(id),
         })
         .collect();
-    let mut engine = Engine::new(&repo, &policy);
+    let explicit: Vec<String> = if matchers.is_empty() {
+        Vec::new()
+    } else {
+        updates.iter().map(|u| u.name.clone()).collect()
+    };
+    let mut engine = Engine::new(&repo, &policy).with_snapshot_refs(explicit);
     let extra = judge_all(&mut engine, &updates, &[]);
     finish(
         &policy,

@@ -45,6 +45,8 @@ pub struct Engine<'a> {
     default_branch: Option<String>,
     /// Commits already judged on a snapshot branch in this run (audit shares them).
     judged: HashSet<ObjectId>,
+    /// Refs judged as snapshot branches whatever their name (`audit --ref`).
+    extra_snapshot_refs: HashSet<String>,
     pub findings: Vec<Finding>,
     pub commits_judged: usize,
 }
@@ -58,6 +60,7 @@ impl<'a> Engine<'a> {
             deadline: None,
             default_branch: None,
             judged: HashSet::new(),
+            extra_snapshot_refs: HashSet::new(),
             findings: Vec::new(),
             commits_judged: 0,
         }
@@ -73,6 +76,13 @@ impl<'a> Engine<'a> {
         self
     }
 
+    /// Judge these refs under the snapshot contract even if `snapshot.branches` does not
+    /// name them.
+    pub fn with_snapshot_refs(mut self, names: impl IntoIterator<Item = String>) -> Self {
+        self.extra_snapshot_refs.extend(names);
+        self
+    }
+
     fn check_deadline(&self) -> Result<(), Stop> {
         if let Some((start, seconds)) = self.deadline
             && start.elapsed().as_secs_f64() > seconds
@@ -84,9 +94,10 @@ impl<'a> Engine<'a> {
 
     /// Is `full_ref` a branch on which the snapshot contract holds?
     pub fn is_snapshot_branch(&self, full_ref: &str) -> bool {
-        full_ref
-            .strip_prefix("refs/heads/")
-            .is_some_and(|b| self.policy.snapshot.branches.is_match(b))
+        self.extra_snapshot_refs.contains(full_ref)
+            || full_ref
+                .strip_prefix("refs/heads/")
+                .is_some_and(|b| self.policy.snapshot.branches.is_match(b))
     }
 
     /// Judge one ref update. `hidden` are extra tips whose history is not judged.

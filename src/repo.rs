@@ -62,6 +62,8 @@ pub struct CommitInfo {
 /// The repository, opened once per run.
 pub struct Repo {
     pub repo: gix::Repository,
+    /// git's push quarantine, consulted before the repository's own objects.
+    quarantine: Option<gix::odb::Handle>,
     buf: RefCell<Vec<u8>>,
     commits: RefCell<HashMap<ObjectId, CommitInfo>>,
 }
@@ -78,39 +80,33 @@ impl Repo {
         })?;
         Ok(Repo {
             repo: repo.with_object_memory(),
+            quarantine: None,
             buf: RefCell::new(Vec::new()),
             commits: RefCell::new(HashMap::new()),
         })
     }
 
     /// Make the objects of git's push quarantine visible (pre-receive). `dir` is
-    /// `GIT_QUARANTINE_PATH` or `GIT_OBJECT_DIRECTORY`; it is only read.
-    pub fn add_quarantine(&mut self, dir: &Path) -> Result<usize, ReadError> {
-        let err = |message: String| ReadError::Quarantine {
-            path: dir.to_path_buf(),
-            message,
-        };
+    /// `GIT_QUARANTINE_PATH` or `GIT_OBJECT_DIRECTORY`; it is only read, and its objects are
+    /// looked up on demand, so a large pushed blob costs nothing unless a verdict needs it.
+    pub fn add_quarantine(&mut self, dir: &Path) -> Result<(), ReadError> {
         let own = self.repo.common_dir().join("objects");
         if same_dir(dir, &own) {
-            return Ok(0);
+            return Ok(());
         }
-        let store = gix::odb::at(dir, self.repo.object_hash()).map_err(|e| err(e.to_string()))?;
-        let ids = store.iter().map_err(|e| err(e.to_string()))?;
-        let mut buf = Vec::new();
-        let mut count = 0;
-        for id in ids {
-            let id = id.map_err(|e| err(e.to_string()))?;
-            let data = store
-                .try_find(&id, &mut buf)
-                .map_err(|e| err(format!("object {id}: {e}")))?
-                .ok_or_else(|| err(format!("object {id} is listed but cannot be read")))?;
-            let kind = data.kind;
-            let bytes = data.data.to_vec();
-            gix::objs::Write::write_buf(&self.repo.objects, kind, &bytes)
-                .map_err(|e| err(format!("object {id}: {e}")))?;
-            count += 1;
+        if !dir.is_dir() {
+            return Err(ReadError::Quarantine {
+                path: dir.to_path_buf(),
+                message: "not a directory".into(),
+            });
         }
-        Ok(count)
+        let store =
+            gix::odb::at(dir, self.repo.object_hash()).map_err(|e| ReadError::Quarantine {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        self.quarantine = Some(store);
+        Ok(())
     }
 
     pub fn object_hash(&self) -> gix::hash::Kind {
@@ -141,15 +137,19 @@ impl Repo {
         f: impl FnOnce(&[u8]) -> Result<T, String>,
     ) -> Result<T, ReadError> {
         let mut buf = self.buf.borrow_mut();
-        let data = self
-            .repo
-            .objects
-            .try_find(id, &mut buf)
-            .map_err(|e| ReadError::Corrupt {
-                id: *id,
-                message: e.to_string(),
-            })?
-            .ok_or(ReadError::Missing { id: *id })?;
+        let corrupt = |e: gix::error::Error| ReadError::Corrupt {
+            id: *id,
+            message: e.to_string(),
+        };
+        let in_quarantine = match &self.quarantine {
+            Some(q) => q.exists(id),
+            None => false,
+        };
+        let found = match (&self.quarantine, in_quarantine) {
+            (Some(q), true) => q.try_find(id, &mut buf).map_err(corrupt)?,
+            _ => self.repo.objects.try_find(id, &mut buf).map_err(corrupt)?,
+        };
+        let data = found.ok_or(ReadError::Missing { id: *id })?;
         if data.kind != expected {
             return Err(ReadError::WrongKind {
                 id: *id,
@@ -162,14 +162,16 @@ impl Repo {
 
     /// Does the object exist (in the repository or the quarantine)?
     pub fn has_object(&self, id: &ObjectId) -> bool {
-        self.repo.objects.exists(id)
+        self.quarantine.as_ref().is_some_and(|q| q.exists(id)) || self.repo.objects.exists(id)
     }
 
     /// Size in bytes of a blob without reading it.
     pub fn object_size(&self, id: &ObjectId) -> Result<u64, ReadError> {
-        self.repo
-            .objects
-            .try_header(id)
+        let header = match &self.quarantine {
+            Some(q) if q.exists(id) => q.try_header(id),
+            _ => self.repo.objects.try_header(id),
+        };
+        header
             .map_err(|e| ReadError::Corrupt {
                 id: *id,
                 message: e.to_string(),

@@ -113,7 +113,7 @@ pub fn render_human(outcome: &Outcome, color: bool) -> String {
     } else {
         GraphicalTheme::none()
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let handler = GraphicalReportHandler::new_themed(theme).with_wrap_lines(false);
     let mut out = String::new();
     for finding in &outcome.findings {
         let diag = Diag(finding);

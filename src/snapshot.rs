@@ -762,19 +762,6 @@ fn mode(kind: EntryKind) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_tags() {
-        assert_eq!(image_tag("ghcr.io/a/b:git-1"), Some("git-1"));
-        assert_eq!(image_tag("ghcr.io/a/b:git-1@sha256:00"), Some("git-1"));
-        assert_eq!(image_tag("localhost:5000/a/b"), None);
-        assert_eq!(image_tag("b"), None);
-    }
-}
-
 /// Validate the bytes of a record (`freight.yaml`) found at `path`.
 pub fn validate_record(
     policy: &SnapshotPolicy,
@@ -858,4 +845,17 @@ pub fn validate_record(
         )));
     }
     (record, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_tags() {
+        assert_eq!(image_tag("ghcr.io/a/b:git-1"), Some("git-1"));
+        assert_eq!(image_tag("ghcr.io/a/b:git-1@sha256:00"), Some("git-1"));
+        assert_eq!(image_tag("localhost:5000/a/b"), None);
+        assert_eq!(image_tag("b"), None);
+    }
 }

@@ -1,0 +1,298 @@
+//! `check`, `pre-commit` (index and work tree), `pre-push` and `audit`: a passing and a failing
+//! case each, through the real binary and real git.
+
+use crate::support::{Env, install_hook};
+
+#[test]
+fn check_passes_and_fails_in_human_and_json() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let base = env.rev(&work, "HEAD");
+    env.breaks("valid", &work);
+    let good = env.rev(&work, "HEAD");
+    env.breaks("release-modified", &work);
+    let bad = env.rev(&work, "HEAD");
+
+    let run = env.fg(
+        &work,
+        &["check", "--base", &base, "--head", &good, "--ref", "main"],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
+
+    let run = env.fg(&work, &["check", "--base", &base, "--head", &bad], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("release-modified"), "{}", run.stderr);
+
+    let run = env.fg(
+        &work,
+        &[
+            "--format", "json", "check", "--base", &base, "--head", &good,
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(0));
+
+    let run = env.fg(
+        &work,
+        &[
+            "--format",
+            "json",
+            "check",
+            "--base",
+            &base,
+            "--head",
+            &bad,
+            "--ref",
+            "refs/heads/main",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(v["verdict"], "fail");
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "release-modified");
+    assert_eq!(f["severity"], "deny");
+    assert_eq!(f["ref"], "refs/heads/main");
+    assert_eq!(f["commit"], bad.as_str());
+    assert!(
+        f["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("warehouses/codeai/freight/git-")),
+        "{f}"
+    );
+    assert!(f["message"].as_str().is_some());
+
+    let run = env.fg(
+        &work,
+        &["check", "--base", "no-such-rev", "--head", &good],
+        "",
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("input-invalid"));
+}
+
+#[test]
+fn check_on_a_branch_that_is_not_guarded_passes() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let base = env.rev(&work, "HEAD");
+    env.breaks("mirror-mismatch", &work);
+    let run = env.fg(
+        &work,
+        &[
+            "check",
+            "--base",
+            &base,
+            "--head",
+            "HEAD",
+            "--ref",
+            "feature/x",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[test]
+fn pre_commit_hook_through_real_git_commit() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    install_hook(&work.join(".git/hooks"), "pre-commit");
+
+    // A hand edit of current/ is refused by the hook; nothing is committed.
+    let before = env.rev(&work, "HEAD");
+    let values = work.join("warehouses/codeai/freight/current/helm/values.yaml");
+    let mut text = std::fs::read_to_string(&values).expect("values");
+    text.push_str("extra: true\n");
+    std::fs::write(&values, text).expect("write");
+    env.git(&work, &["add", "-A"]).ok();
+    let run = env.git(&work, &["commit", "-qm", "Tweak current by hand"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+    assert_eq!(env.rev(&work, "HEAD"), before);
+
+    // Undo, and a commit that does not touch snapshots passes through the hook.
+    env.git(&work, &["reset", "-q", "--hard"]).ok();
+    env.write(&work.join("apps/codeai/NOTES.md"), "notes\n");
+    env.git(&work, &["add", "-A"]).ok();
+    env.git(&work, &["commit", "-qm", "Add notes"]).ok();
+    assert_ne!(env.rev(&work, "HEAD"), before);
+}
+
+#[test]
+fn pre_commit_honours_git_index_file() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    install_hook(&work.join(".git/hooks"), "pre-commit");
+    let before = env.rev(&work, "HEAD");
+    // `git commit <path>` commits through a temporary index (GIT_INDEX_FILE) holding the path's
+    // work-tree state, while the main index keeps the old content.
+    let values = work.join("warehouses/codeai/freight/current/helm/values.yaml");
+    let mut text = std::fs::read_to_string(&values).expect("values");
+    text.push_str("extra: true\n");
+    std::fs::write(&values, text).expect("write");
+    let run = env.git(
+        &work,
+        &[
+            "commit",
+            "-qm",
+            "Tweak",
+            "--",
+            "warehouses/codeai/freight/current/helm/values.yaml",
+        ],
+    );
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+    assert_eq!(env.rev(&work, "HEAD"), before);
+}
+
+#[test]
+fn pre_commit_worktree_passes_and_fails() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let run = env.fg(&work, &["pre-commit", "--worktree"], "");
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    // A snapshot written on disk, not yet staged, with current/ out of step.
+    env.breaks("valid", &work);
+    let values = work.join("warehouses/codeai/freight/current/helm/values.yaml");
+    std::fs::write(&values, "replicas: 99\n").expect("write");
+    let run = env.fg(&work, &["pre-commit", "--worktree"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("changed: helm/values.yaml"),
+        "{}",
+        run.stderr
+    );
+
+    // An executable bit alone is a difference.
+    env.git(&work, &["checkout", "-q", "--", "."]).ok();
+    let run = env.fg(&work, &["pre-commit", "--worktree"], "");
+    assert_eq!(run.code, 0, "{}", run.all());
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&values, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let run = env.fg(&work, &["pre-commit", "--worktree"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("mode changed: helm/values.yaml"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn pre_push_hook_through_real_git_push() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    // The server has no hook of its own here: the local pre-push hook is what judges.
+    std::fs::remove_file(server.join("hooks/pre-receive")).expect("remove server hook");
+    install_hook(&work.join(".git/hooks"), "pre-push");
+
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    assert_eq!(env.rev(&server, "main"), env.rev(&work, "HEAD"));
+
+    env.breaks("release-deleted", &work);
+    let before = env.state(&server);
+    let run = env.push(&work, &["HEAD:main"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("release-deleted"), "{}", run.stderr);
+    assert_eq!(env.state(&server), before);
+}
+
+#[test]
+fn audit_passes_and_fails() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let run = env.fg(&work, &["audit"], "");
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("4 commit(s) judged"), "{}", run.stderr);
+
+    env.breaks("identity-mismatch", &work);
+    env.breaks("valid", &work);
+    let run = env.fg(&work, &["audit"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("identity-mismatch"), "{}", run.stderr);
+
+    // Only the named branches are audited.
+    env.git(&work, &["branch", "-q", "-m", "main", "other"])
+        .ok();
+    let run = env.fg(&work, &["audit", "--ref", "main"], "");
+    assert_eq!(run.code, 0, "{}", run.all());
+    let run = env.fg(&work, &["audit", "--ref", "oth*"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+}
+
+#[test]
+fn explain_every_rule_and_reject_unknown_ones() {
+    let env = Env::new();
+    let list = env.fg(env.path(), &["explain"], "").ok();
+    let names: Vec<&str> = list
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(names.len() >= 29, "{}", list.stdout);
+    for name in names {
+        let run = env.fg(env.path(), &["explain", name], "").ok();
+        assert!(run.stdout.starts_with(name), "{}", run.stdout);
+        assert!(run.stdout.contains("Fix:"), "{name}: {}", run.stdout);
+    }
+    let run = env.fg(env.path(), &["explain", "no-such-rule"], "");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("unknown rule"));
+}
+
+#[test]
+fn rule_names_are_pinned() {
+    let env = Env::new();
+    let list = env.fg(env.path(), &["explain"], "").ok();
+    let names: Vec<&str> = list
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "mirror-mismatch",
+            "release-missing",
+            "record-invalid",
+            "identity-mismatch",
+            "package-mismatch",
+            "release-modified",
+            "release-deleted",
+            "submodule-in-snapshot",
+            "unexpected-entry",
+            "foreign-author",
+            "foreign-committer",
+            "message-mismatch",
+            "missing-trailer",
+            "path-outside-render",
+            "merge-not-allowed",
+            "non-fast-forward",
+            "branch-deleted",
+            "unauthorized-pusher",
+            "review-bypassed",
+            "merge-altered",
+            "unknown-freight",
+            "pairing-mismatch",
+            "unsigned-commit",
+            "untrusted-signature",
+            "bad-signature",
+            "policy-invalid",
+            "input-invalid",
+            "read-error",
+            "deadline-exceeded",
+        ]
+    );
+}

@@ -1,0 +1,106 @@
+//! The policy file: discovery, defaults, validation errors with lines.
+
+use crate::support::Env;
+
+#[test]
+fn init_writes_the_annotated_defaults_and_they_are_valid() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    env.fg(&work, &["init"], "").ok();
+    let text = std::fs::read_to_string(work.join(".freight-guard.yaml")).expect("written");
+    assert!(text.contains("roots: [\"warehouses/*/freight\"]"));
+    // Refuses to overwrite.
+    assert_eq!(env.fg(&work, &["init"], "").code, 2);
+    env.git(&work, &["add", ".freight-guard.yaml"]).ok();
+    env.git(&work, &["commit", "-qm", "Add policy"]).ok();
+    env.fg(&work, &["audit"], "").ok();
+    let printed = env.fg(&work, &["init", "--stdout"], "").ok();
+    assert_eq!(printed.stdout, text);
+}
+
+#[test]
+fn a_typo_gets_exit_2_and_names_every_line() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let policy = env.path().join("policy.yaml");
+    env.write(&policy, "version: 1\nsnapshot:\n  branchs: [main]\n  prune: 3\nrules:\n  mirror-mismatch: deny\n  mirror-mismatc: warn\n");
+    let run = env.fg(
+        &work,
+        &["--config", policy.to_str().expect("utf-8"), "audit"],
+        "",
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("policy-invalid"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("policy.yaml:3: unknown key `snapshot.branchs`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean `branches`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("policy.yaml:4:"), "{}", run.stderr);
+    assert!(run.stderr.contains("policy.yaml:7:"), "{}", run.stderr);
+
+    let run = env.fg(
+        &work,
+        &[
+            "--format",
+            "json",
+            "--config",
+            policy.to_str().expect("utf-8"),
+            "audit",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(v["verdict"], "error");
+    assert_eq!(v["findings"][0]["rule"], "policy-invalid");
+}
+
+#[test]
+fn the_policy_in_head_is_used_and_a_broken_one_fails_closed() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    env.breaks("unexpected-entry", &work);
+    // Warn by default: exit 0.
+    assert_eq!(env.fg(&work, &["audit"], "").code, 0);
+    env.write(
+        &work.join(".freight-guard.yaml"),
+        "rules:\n  unexpected-entry: deny\n",
+    );
+    env.git(&work, &["add", "-A"]).ok();
+    env.git(&work, &["commit", "-qm", "Deny stray entries"])
+        .ok();
+    let run = env.fg(&work, &["audit"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+
+    env.write(&work.join(".freight-guard.yaml"), "rules: [\n");
+    env.git(&work, &["commit", "-qam", "Break the policy"]).ok();
+    let run = env.fg(&work, &["audit"], "");
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("HEAD:.freight-guard.yaml"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn operational_rules_cannot_be_lowered() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let policy = env.path().join("policy.yaml");
+    env.write(&policy, "rules:\n  read-error: allow\n");
+    let run = env.fg(
+        &work,
+        &["--config", policy.to_str().expect("utf-8"), "audit"],
+        "",
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("cannot be lowered"), "{}", run.stderr);
+}

@@ -1,0 +1,196 @@
+//! The hermetic test environment: real `git`, the fixture scripts, the real binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_freight-guard");
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary directory with a private HOME; every command runs without user or system git
+/// configuration and with fixed identities and dates.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a command printed and how it exited.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "command failed:\n{}", self.all());
+        self
+    }
+
+    /// No panic, whatever the verdict.
+    pub fn no_panic(&self) {
+        assert!(!self.all().contains("panicked"), "panic:\n{}", self.all());
+        assert_ne!(self.code, 101, "panic exit:\n{}", self.all());
+    }
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("home")).expect("home");
+        Env { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A command with a clean, hermetic environment.
+    pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>, cwd: &Path) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(cwd)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path().join("home"))
+            .env("LANG", "C")
+            .env("TZ", "UTC")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "Platform Engineer")
+            .env("GIT_AUTHOR_EMAIL", "platform@example.com")
+            .env("GIT_COMMITTER_NAME", "Platform Engineer")
+            .env("GIT_COMMITTER_EMAIL", "platform@example.com")
+            .env("GIT_AUTHOR_DATE", "2026-04-01T12:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-04-01T12:00:00Z")
+            .env("FREIGHT_GUARD_BIN", BIN)
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, mut c: Command) -> Run {
+        Run::from(c.output().expect("spawn"))
+    }
+
+    pub fn git(&self, cwd: &Path, args: &[&str]) -> Run {
+        let mut c = self.cmd("git", cwd);
+        c.args(args);
+        self.run(c)
+    }
+
+    /// The real binary with `args`, in `cwd`, with `stdin`.
+    pub fn fg(&self, cwd: &Path, args: &[&str], stdin: &str) -> Run {
+        let mut c = self.cmd(BIN, cwd);
+        c.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn freight-guard");
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().expect("stdin");
+            let _ = input.write_all(stdin.as_bytes());
+        }
+        Run::from(child.wait_with_output().expect("wait"))
+    }
+
+    /// `fixtures/make-gitops.sh` into `name`, with extra arguments.
+    pub fn gitops(&self, name: &str, args: &[&str]) -> PathBuf {
+        let dir = self.path().join(name);
+        let mut c = self.cmd("bash", self.path());
+        c.arg(root().join("fixtures/make-gitops.sh"))
+            .arg(&dir)
+            .args(args);
+        self.run(c).ok();
+        dir
+    }
+
+    /// `fixtures/break.sh CASE DIR`: one commit on the checked-out branch.
+    pub fn breaks(&self, case: &str, work: &Path) {
+        let mut c = self.cmd("bash", self.path());
+        c.arg(root().join("fixtures/break.sh")).arg(case).arg(work);
+        self.run(c).ok();
+    }
+
+    /// A bare server cloned from `work` with the pre-receive wrapper from `hooks/` installed,
+    /// and `work` given a remote `origin` pointing at it.
+    pub fn server(&self, work: &Path) -> PathBuf {
+        let server = self.path().join("server.git");
+        self.git(
+            self.path(),
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                work.to_str().expect("utf-8"),
+                server.to_str().expect("utf-8"),
+            ],
+        )
+        .ok();
+        install_hook(&server.join("hooks"), "pre-receive");
+        self.git(
+            work,
+            &["remote", "add", "origin", server.to_str().expect("utf-8")],
+        )
+        .ok();
+        self.git(work, &["fetch", "-q", "origin"]).ok();
+        server
+    }
+
+    pub fn push(&self, work: &Path, args: &[&str]) -> Run {
+        let mut all = vec!["push", "origin"];
+        all.extend_from_slice(args);
+        self.git(work, &all)
+    }
+
+    pub fn rev(&self, dir: &Path, rev: &str) -> String {
+        self.git(dir, &["rev-parse", rev])
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+    }
+
+    /// Every ref and every object of a repository, to show that a rejected push left no trace.
+    pub fn state(&self, repo: &Path) -> String {
+        let refs = self
+            .git(repo, &["for-each-ref", "--format=%(refname) %(objectname)"])
+            .ok()
+            .stdout;
+        let objects = self
+            .git(repo, &["cat-file", "--batch-all-objects", "--batch-check"])
+            .ok()
+            .stdout;
+        format!("{refs}\n{objects}")
+    }
+
+    pub fn write(&self, path: &Path, content: &str) {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(path, content).expect("write");
+    }
+}
+
+/// Copy a wrapper from `hooks/` into a hooks directory.
+pub fn install_hook(hooks_dir: &Path, name: &str) {
+    std::fs::create_dir_all(hooks_dir).expect("hooks dir");
+    let dest = hooks_dir.join(name);
+    std::fs::copy(root().join("hooks").join(name), &dest).expect("copy hook");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}

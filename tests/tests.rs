@@ -1,0 +1,14 @@
+//! Integration tests: the real binary against real git repositories. All areas compile into
+//! one test binary.
+
+#[path = "it/support.rs"]
+mod support;
+
+#[path = "it/hook.rs"]
+mod hook;
+#[path = "it/hostile.rs"]
+mod hostile;
+#[path = "it/modes.rs"]
+mod modes;
+#[path = "it/policy.rs"]
+mod policy;
