@@ -8,6 +8,8 @@ mod support;
 mod hook;
 #[path = "it/hostile.rs"]
 mod hostile;
+#[path = "it/install.rs"]
+mod install;
 #[path = "it/modes.rs"]
 mod modes;
 #[path = "it/policy.rs"]

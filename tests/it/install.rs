@@ -1,0 +1,151 @@
+//! `install.sh --hooks`: installs the wrappers, chains an existing hook, refuses to clobber.
+
+use std::path::Path;
+
+use crate::support::{Env, root};
+
+fn install(env: &Env, repo: &Path) -> crate::support::Run {
+    let mut c = env.cmd("bash", env.path());
+    c.arg(root().join("install.sh"))
+        .args(["--no-build", "--hooks"])
+        .arg(repo)
+        .env("PREFIX", env.path().join("prefix"));
+    env.run(c)
+}
+
+fn write_hook(path: &Path, body: &str) {
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("hook");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn bare_repository_gets_pre_receive_and_an_existing_hook_is_chained() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.path().join("server.git");
+    env.git(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().expect("utf-8"),
+            server.to_str().expect("utf-8"),
+        ],
+    )
+    .ok();
+    let marker = env.path().join("local-hook-ran");
+    write_hook(
+        &server.join("hooks/pre-receive"),
+        &format!("cat >> '{}'", marker.display()),
+    );
+
+    let run = install(&env, &server).ok();
+    assert!(
+        server.join("hooks/pre-receive.local").exists(),
+        "{}",
+        run.all()
+    );
+    let installed = std::fs::read_to_string(server.join("hooks/pre-receive")).expect("hook");
+    assert!(installed.contains("freight-guard"));
+    // Installing again replaces the wrapper and keeps the chained hook.
+    install(&env, &server).ok();
+    assert!(server.join("hooks/pre-receive.local").exists());
+
+    env.git(
+        &work,
+        &["remote", "add", "origin", server.to_str().expect("utf-8")],
+    )
+    .ok();
+    env.git(&work, &["fetch", "-q", "origin"]).ok();
+    env.breaks("mirror-mismatch", &work);
+    let run = env.push(&work, &["HEAD:main"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("mirror-mismatch"));
+    assert!(
+        !marker.exists(),
+        "the chained hook runs only after freight-guard accepted"
+    );
+
+    env.git(&work, &["reset", "-q", "--hard", "HEAD~1"]).ok();
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    let seen = std::fs::read_to_string(&marker).expect("chained hook ran");
+    assert!(
+        seen.contains("refs/heads/main"),
+        "the chained hook got the same stdin: {seen}"
+    );
+}
+
+#[test]
+fn a_failing_chained_hook_rejects_the_push() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.path().join("server.git");
+    env.git(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().expect("utf-8"),
+            server.to_str().expect("utf-8"),
+        ],
+    )
+    .ok();
+    write_hook(
+        &server.join("hooks/pre-receive"),
+        "echo 'local policy says no' >&2; exit 1",
+    );
+    install(&env, &server).ok();
+    env.git(
+        &work,
+        &["remote", "add", "origin", server.to_str().expect("utf-8")],
+    )
+    .ok();
+    env.breaks("valid", &work);
+    let run = env.push(&work, &["HEAD:main"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("local policy says no"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_existing_hook_and_local_hook_make_install_refuse() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.path().join("server.git");
+    env.git(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().expect("utf-8"),
+            server.to_str().expect("utf-8"),
+        ],
+    )
+    .ok();
+    write_hook(&server.join("hooks/pre-receive"), "exit 0");
+    write_hook(&server.join("hooks/pre-receive.local"), "exit 0");
+    let run = install(&env, &server);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(
+        std::fs::read_to_string(server.join("hooks/pre-receive")).expect("hook"),
+        "#!/bin/sh\nexit 0\n"
+    );
+}
+
+#[test]
+fn work_tree_gets_pre_commit_and_pre_push() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    install(&env, &work).ok();
+    assert!(work.join(".git/hooks/pre-commit").exists());
+    assert!(work.join(".git/hooks/pre-push").exists());
+    assert!(!work.join(".git/hooks/pre-receive").exists());
+}
