@@ -157,7 +157,7 @@ pub fn load_policy(
 }
 
 /// Apply the policy's severities; drop `allow`ed findings. Operational rules stay `deny`.
-fn apply_severities(policy: &Policy, findings: Vec<Finding>) -> Vec<Finding> {
+pub fn apply_severities(policy: &Policy, findings: Vec<Finding>) -> Vec<Finding> {
     findings
         .into_iter()
         .filter_map(|mut f| {
@@ -234,6 +234,50 @@ fn parse_side(repo: &Repo, text: &str) -> Result<Option<ObjectId>, String> {
     Ok((!id.is_null()).then_some(id))
 }
 
+/// Parse every line of hook input; all bad lines are reported together as `input-invalid`.
+fn parse_hook_lines(
+    input: &str,
+    hook: &str,
+    parse: impl Fn(&[&str]) -> Result<RefUpdate, String>,
+) -> Result<Vec<RefUpdate>, Outcome> {
+    let mut updates = Vec::new();
+    let mut problems = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        match parse(&fields) {
+            Ok(u) => updates.push(u),
+            Err(e) => problems.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(updates);
+    }
+    let mut outcome = failed(
+        Rule::InputInvalid,
+        format!(
+            "malformed {hook} input ({} bad line(s)); the push is rejected",
+            problems.len()
+        ),
+    );
+    outcome.findings[0].details = problems;
+    Err(outcome)
+}
+
+fn ref_update(
+    name: &str,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+) -> Result<RefUpdate, String> {
+    if !valid_ref_name(name) {
+        return Err(format!("`{name}` is not a valid full ref name"));
+    }
+    Ok(RefUpdate {
+        name: name.to_string(),
+        old,
+        new,
+    })
+}
+
 fn valid_ref_name(name: &str) -> bool {
     name.starts_with("refs/") && gix::refs::FullName::try_from(name).is_ok()
 }
@@ -261,46 +305,23 @@ fn pre_receive(cli: &Cli, deadline: f64) -> Outcome {
     {
         return read_failed(&e);
     }
-    let mut updates = Vec::new();
-    let mut problems = Vec::new();
-    for (n, line) in input.lines().enumerate() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let parsed = match fields.as_slice() {
-            [old, new, name] => parse_side(&repo, old).and_then(|old| {
-                let new = parse_side(&repo, new)?;
-                if !valid_ref_name(name) {
-                    return Err(format!("`{name}` is not a valid full ref name"));
-                }
-                if old.is_none() && new.is_none() {
-                    return Err("both ids are zero".into());
-                }
-                Ok(RefUpdate {
-                    name: (*name).to_string(),
-                    old,
-                    new,
-                })
-            }),
-            _ => Err(format!(
-                "expected `<old> SP <new> SP <ref>`, got {} field(s)",
-                fields.len()
-            )),
-        };
-        match parsed {
-            Ok(u) => updates.push(u),
-            Err(e) => problems.push(format!("line {}: {e}", n + 1)),
+    let updates = match parse_hook_lines(&input, "pre-receive", |fields| match fields {
+        [old, new, name] => {
+            let old = parse_side(&repo, old)?;
+            let new = parse_side(&repo, new)?;
+            if old.is_none() && new.is_none() {
+                return Err("both ids are zero".into());
+            }
+            ref_update(name, old, new)
         }
-    }
-    if !problems.is_empty() {
-        let mut outcome = failed(
-            Rule::InputInvalid,
-            format!(
-                "malformed pre-receive input ({} bad line(s)); the push is rejected",
-                problems.len()
-            ),
-        );
-        outcome.findings[0].details = problems;
-        return outcome;
-    }
+        _ => Err(format!(
+            "expected `<old> SP <new> SP <ref>`, got {} field(s)",
+            fields.len()
+        )),
+    }) {
+        Ok(u) => u,
+        Err(outcome) => return outcome,
+    };
     let default = default_branch(&repo);
     let trusted = match repo.ref_target(&default) {
         Ok(t) => t,
@@ -332,42 +353,20 @@ fn pre_push(cli: &Cli, remote: &str, deadline: f64) -> Outcome {
         Ok(r) => r,
         Err(e) => return read_failed(&e),
     };
-    let mut updates = Vec::new();
-    let mut problems = Vec::new();
-    for (n, line) in input.lines().enumerate() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let parsed = match fields.as_slice() {
-            [_local_ref, local, remote_ref, remote_id] => {
-                parse_side(&repo, local).and_then(|new| {
-                    let old = parse_side(&repo, remote_id)?;
-                    if !valid_ref_name(remote_ref) {
-                        return Err(format!("`{remote_ref}` is not a valid full ref name"));
-                    }
-                    Ok(RefUpdate {
-                        name: (*remote_ref).to_string(),
-                        old,
-                        new,
-                    })
-                })
-            }
-            _ => Err(format!(
-                "expected `<local ref> SP <local id> SP <remote ref> SP <remote id>`, got {} field(s)",
-                fields.len()
-            )),
-        };
-        match parsed {
-            Ok(u) => updates.push(u),
-            Err(e) => problems.push(format!("line {}: {e}", n + 1)),
-        }
-    }
-    if !problems.is_empty() {
-        let mut outcome = failed(
-            Rule::InputInvalid,
-            format!("malformed pre-push input ({} bad line(s))", problems.len()),
-        );
-        outcome.findings[0].details = problems;
-        return outcome;
-    }
+    let updates = match parse_hook_lines(&input, "pre-push", |fields| match fields {
+        [_local_ref, local, remote_ref, remote_id] => ref_update(
+            remote_ref,
+            parse_side(&repo, remote_id)?,
+            parse_side(&repo, local)?,
+        ),
+        _ => Err(format!(
+            "expected `<local ref> SP <local id> SP <remote ref> SP <remote id>`, got {} field(s)",
+            fields.len()
+        )),
+    }) {
+        Ok(u) => u,
+        Err(outcome) => return outcome,
+    };
     for u in &updates {
         if let Some(old) = u.old
             && !repo.has_object(&old)

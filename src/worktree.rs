@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::app::{failed, load_policy, open_repo};
+use crate::app::{apply_severities, failed, load_policy, open_repo};
 use crate::cli::Cli;
 use crate::finding::Finding;
-use crate::policy::{Policy, SnapshotPolicy};
+use crate::policy::SnapshotPolicy;
 use crate::repo::display_path;
 use crate::report::Outcome;
-use crate::rules::{Rule, Severity};
+use crate::rules::Rule;
 use crate::snapshot::{
     MAX_LISTED_PATHS, MAX_RECORD_BYTES, Record, identity, is_full_hex, validate_record,
 };
@@ -79,24 +79,10 @@ pub fn check(cli: &Cli) -> Outcome {
         }
     }
     Outcome {
-        findings: apply(&policy, findings),
+        findings: apply_severities(&policy, findings),
         commits_judged: 0,
         subject: format!("{} freight root(s) on disk", roots.len()),
     }
-}
-
-fn apply(policy: &Policy, findings: Vec<Finding>) -> Vec<Finding> {
-    findings
-        .into_iter()
-        .filter_map(|mut f| {
-            f.severity = if f.rule.is_operational() {
-                Severity::Deny
-            } else {
-                policy.severity(f.rule)
-            };
-            (f.severity != Severity::Allow).then_some(f)
-        })
-        .collect()
 }
 
 fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Result<Vec<PathBuf>, String> {
