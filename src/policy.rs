@@ -92,6 +92,22 @@ impl SnapshotPolicy {
         self.release.replacen("{revision}", revision, 1)
     }
 
+    /// The freight roots as one glob matcher per path segment.
+    pub fn root_matchers(&self) -> Vec<Vec<GlobMatcher>> {
+        self.roots
+            .iter()
+            .map(|root| {
+                root.split('/')
+                    .map(|seg| {
+                        compile_glob(seg)
+                            .expect("root segments are validated with the policy")
+                            .compile_matcher()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Is `name` shaped like a release directory (template with 40 or 64 lowercase hex)?
     pub fn is_release_name(&self, name: &[u8]) -> bool {
         let Some((prefix, suffix)) = self.release.split_once("{revision}") else {

@@ -204,11 +204,6 @@ impl Repo {
         Ok(info)
     }
 
-    /// The full message and raw headers of a commit, for rules that read them.
-    pub fn commit_bytes(&self, id: &ObjectId) -> Result<Vec<u8>, ReadError> {
-        self.read(id, gix::object::Kind::Commit, |data| Ok(data.to_vec()))
-    }
-
     pub fn tree(&self, id: &ObjectId) -> Result<Vec<Entry>, ReadError> {
         let hash = self.object_hash();
         self.read(id, gix::object::Kind::Tree, |data| {

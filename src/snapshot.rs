@@ -41,6 +41,7 @@ pub struct SnapshotChecker<'p> {
 }
 
 /// What a record (`freight.yaml`) says, as far as it could be read.
+#[derive(Default)]
 pub struct Record {
     pub revision: Option<String>,
     pub tag: Option<String>,
@@ -49,24 +50,9 @@ pub struct Record {
 
 impl<'p> SnapshotChecker<'p> {
     pub fn new(policy: &'p SnapshotPolicy) -> SnapshotChecker<'p> {
-        let root_segments = policy
-            .roots
-            .iter()
-            .map(|root| {
-                root.split('/')
-                    .map(|seg| {
-                        globset::GlobBuilder::new(seg)
-                            .literal_separator(true)
-                            .build()
-                            .expect("validated with the policy")
-                            .compile_matcher()
-                    })
-                    .collect()
-            })
-            .collect();
         SnapshotChecker {
             policy,
-            root_segments,
+            root_segments: policy.root_matchers(),
             roots_memo: HashMap::new(),
             root_memo: HashMap::new(),
             release_memo: HashMap::new(),
@@ -244,7 +230,7 @@ impl<'p> SnapshotChecker<'p> {
                 let (record, mut findings) = self.read_record(repo, current.id, &cur)?;
                 out.append(&mut findings);
                 if let Some(rev) = record.revision.as_deref().filter(|r| is_full_hex(r)) {
-                    out.extend(self.identity(&record, &cur, None));
+                    out.extend(identity(self.policy, &record, &cur, None));
                     let release_name = self.policy.release_dir(rev);
                     match entries.iter().find(|e| e.name == release_name.as_bytes()) {
                         None => out.push(
@@ -275,7 +261,7 @@ impl<'p> SnapshotChecker<'p> {
                         Some(_) => {}
                     }
                 } else {
-                    out.extend(self.identity(&record, &cur, None));
+                    out.extend(identity(self.policy, &record, &cur, None));
                 }
                 out.extend(self.package(repo, &record, current.id, &cur)?);
                 if let Some(path) = self.gitlink(repo, current.id)? {
@@ -431,7 +417,7 @@ impl<'p> SnapshotChecker<'p> {
         } else {
             let (record, mut findings) = self.read_record(repo, entry.id, &name)?;
             out.append(&mut findings);
-            out.extend(self.identity(&record, &name, Some(&name)));
+            out.extend(identity(self.policy, &record, &name, Some(&name)));
             out.extend(self.package(repo, &record, entry.id, &name)?);
             if let Some(path) = self.gitlink(repo, entry.id)? {
                 let p = format!("{name}/{}", display_path(&path));
@@ -457,46 +443,53 @@ impl<'p> SnapshotChecker<'p> {
         tree: ObjectId,
         dir: &str,
     ) -> Result<(Record, Local), ReadError> {
-        let empty = Record {
-            revision: None,
-            tag: None,
-            package_type: None,
-        };
         let path = format!("{dir}/{}", self.policy.record);
-        let invalid = |msg: String| vec![Finding::new(Rule::RecordInvalid, msg).at(path.clone())];
+        let invalid = |msg: String| {
+            (
+                Record::default(),
+                vec![Finding::new(Rule::RecordInvalid, msg).at(path.clone())],
+            )
+        };
         let Some(entry) = repo
             .tree(&tree)?
             .into_iter()
             .find(|e| e.name == self.policy.record.as_bytes())
         else {
-            return Ok((empty, invalid(format!("`{path}` is missing"))));
+            return Ok(invalid(format!("`{path}` is missing")));
         };
         if !matches!(entry.kind, EntryKind::Blob | EntryKind::BlobExecutable) {
-            return Ok((
-                empty,
-                invalid(format!(
-                    "`{path}` is a {}, not a regular file",
-                    kind_word(entry.kind)
-                )),
-            ));
+            return Ok(invalid(format!(
+                "`{path}` is a {}, not a regular file",
+                kind_word(entry.kind)
+            )));
         }
+        // The size comes from the object header: an oversized blob is never read.
         let size = repo.object_size(&entry.id)?;
         if size > MAX_RECORD_BYTES {
-            return Ok((
-                empty,
-                invalid(format!(
-                    "`{path}` is {size} bytes; records are at most {MAX_RECORD_BYTES} bytes"
-                )),
-            ));
+            return Ok(invalid(oversized_record(&path, size)));
         }
         let bytes = repo.blob(&entry.id)?;
         Ok(validate_record(self.policy, &bytes, &path))
     }
 
-    /// Revision and tag rules; `dir_name` is the release directory's own name, if judging one.
-    fn identity(&self, record: &Record, dir: &str, dir_name: Option<&str>) -> Local {
-        identity(self.policy, record, dir, dir_name)
+    fn package(
+        &self,
+        repo: &Repo,
+        record: &Record,
+        tree: ObjectId,
+        dir: &str,
+    ) -> Result<Local, ReadError> {
+        package(self.policy, record, dir, |payload| {
+            Ok(repo
+                .lookup(&tree, payload.as_bytes())?
+                .is_some_and(|e| e.is_tree()))
+        })
     }
+}
+
+/// The message of a record over [`MAX_RECORD_BYTES`].
+pub fn oversized_record(path: &str, size: u64) -> String {
+    format!("`{path}` is {size} bytes; records are at most {MAX_RECORD_BYTES} bytes")
 }
 
 /// Revision and tag rules for a record read from `dir`; `dir_name` is the release directory's
@@ -507,73 +500,72 @@ pub fn identity(
     dir: &str,
     dir_name: Option<&str>,
 ) -> Vec<Finding> {
-    {
-        let path = format!("{dir}/{}", policy.record);
-        let mut out = Vec::new();
-        let mismatch = |msg: String| Finding::new(Rule::IdentityMismatch, msg).at(path.clone());
-        if let Some(rev) = record.revision.as_deref() {
-            if !is_full_hex(rev) {
-                out.push(mismatch(format!("`{path}`: revision `{rev}` is not a full lowercase commit id (40 or 64 hex digits)")));
-            } else {
-                let expected_tag = format!("git-{rev}");
-                if let Some(tag) = record.tag.as_deref()
-                    && tag != expected_tag
-                {
-                    out.push(mismatch(format!(
-                        "`{path}`: tag `{tag}` is not `{expected_tag}`"
-                    )));
-                }
-                if let Some(name) = dir_name {
-                    let expected = policy.release_dir(rev);
-                    if name != expected {
-                        out.push(mismatch(format!("release directory `{name}/` holds revision {rev}; it must be named `{expected}/`")));
-                    }
+    let path = format!("{dir}/{}", policy.record);
+    let mut out = Vec::new();
+    let mismatch = |msg: String| Finding::new(Rule::IdentityMismatch, msg).at(path.clone());
+    if let Some(rev) = record.revision.as_deref() {
+        if !is_full_hex(rev) {
+            out.push(mismatch(format!(
+                "`{path}`: revision `{rev}` is not a full lowercase commit id (40 or 64 hex digits)"
+            )));
+        } else {
+            let expected_tag = format!("git-{rev}");
+            if let Some(tag) = record.tag.as_deref()
+                && tag != expected_tag
+            {
+                out.push(mismatch(format!(
+                    "`{path}`: tag `{tag}` is not `{expected_tag}`"
+                )));
+            }
+            if let Some(name) = dir_name {
+                let expected = policy.release_dir(rev);
+                if name != expected {
+                    out.push(mismatch(format!("release directory `{name}/` holds revision {rev}; it must be named `{expected}/`")));
                 }
             }
         }
-        out
     }
+    out
+}
+
+/// The package rule: `packageType` must be known and its payload directory present.
+/// `has_payload_dir` answers whether `<dir>/<payload>/` is a directory (in git or on disk).
+pub fn package<E>(
+    policy: &SnapshotPolicy,
+    record: &Record,
+    dir: &str,
+    has_payload_dir: impl FnOnce(&str) -> Result<bool, E>,
+) -> Result<Vec<Finding>, E> {
+    let path = format!("{dir}/{}", policy.record);
+    let Some(kind) = record.package_type.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let Some(payload) = policy.packages.get(kind) else {
+        let known: Vec<&str> = policy.packages.keys().map(String::as_str).collect();
+        return Ok(vec![
+            Finding::new(
+                Rule::PackageMismatch,
+                format!(
+                    "`{path}`: packageType `{kind}` is not one of {}",
+                    known.join(", ")
+                ),
+            )
+            .at(path),
+        ]);
+    };
+    if has_payload_dir(payload)? {
+        return Ok(Vec::new());
+    }
+    Ok(vec![
+        Finding::new(
+            Rule::PackageMismatch,
+            format!("`{path}` says packageType `{kind}`, but `{dir}/{payload}/` is missing"),
+        )
+        .at(format!("{dir}/{payload}")),
+    ])
 }
 
 impl SnapshotChecker<'_> {
-    fn package(
-        &self,
-        repo: &Repo,
-        record: &Record,
-        tree: ObjectId,
-        dir: &str,
-    ) -> Result<Local, ReadError> {
-        let path = format!("{dir}/{}", self.policy.record);
-        let Some(kind) = record.package_type.as_deref() else {
-            return Ok(Vec::new());
-        };
-        let Some(payload) = self.policy.packages.get(kind) else {
-            let known: Vec<&str> = self.policy.packages.keys().map(String::as_str).collect();
-            return Ok(vec![
-                Finding::new(
-                    Rule::PackageMismatch,
-                    format!(
-                        "`{path}`: packageType `{kind}` is not one of {}",
-                        known.join(", ")
-                    ),
-                )
-                .at(path),
-            ]);
-        };
-        match repo.lookup(&tree, payload.as_bytes())? {
-            Some(e) if e.is_tree() => Ok(Vec::new()),
-            _ => Ok(vec![
-                Finding::new(
-                    Rule::PackageMismatch,
-                    format!(
-                        "`{path}` says packageType `{kind}`, but `{dir}/{payload}/` is missing"
-                    ),
-                )
-                .at(format!("{dir}/{payload}")),
-            ]),
-        }
-    }
-
     /// The first gitlink inside a tree, if any (path relative to the tree).
     fn gitlink(&mut self, repo: &Repo, tree: ObjectId) -> Result<Option<Vec<u8>>, ReadError> {
         if let Some(v) = self.gitlink_memo.get(&tree) {
@@ -768,20 +760,10 @@ pub fn validate_record(
     bytes: &[u8],
     path: &str,
 ) -> (Record, Vec<Finding>) {
-    let mut record = Record {
-        revision: None,
-        tag: None,
-        package_type: None,
-    };
+    let mut record = Record::default();
     let invalid = |msg: String| vec![Finding::new(Rule::RecordInvalid, msg).at(path.to_string())];
     if bytes.len() as u64 > MAX_RECORD_BYTES {
-        return (
-            record,
-            invalid(format!(
-                "`{path}` is {} bytes; records are at most {MAX_RECORD_BYTES} bytes",
-                bytes.len()
-            )),
-        );
+        return (record, invalid(oversized_record(path, bytes.len() as u64)));
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
         return (record, invalid(format!("`{path}` is not UTF-8 text")));

@@ -21,7 +21,8 @@ use crate::repo::display_path;
 use crate::report::Outcome;
 use crate::rules::Rule;
 use crate::snapshot::{
-    MAX_LISTED_PATHS, MAX_RECORD_BYTES, Record, identity, is_full_hex, validate_record,
+    self, MAX_LISTED_PATHS, MAX_RECORD_BYTES, Record, identity, is_full_hex, oversized_record,
+    validate_record,
 };
 
 /// What one path inside a snapshot directory is.
@@ -54,10 +55,7 @@ pub fn check(cli: &Cli) -> Outcome {
         Err(outcome) => return *outcome,
     };
     let mut findings = Vec::new();
-    let roots = match find_roots(&workdir, &policy.snapshot) {
-        Ok(r) => r,
-        Err(e) => return failed(Rule::ReadError, e),
-    };
+    let roots = find_roots(&workdir, &policy.snapshot);
     for root in &roots {
         let rel = display_path(
             root.strip_prefix(&workdir)
@@ -85,16 +83,11 @@ pub fn check(cli: &Cli) -> Outcome {
     }
 }
 
-fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Result<Vec<PathBuf>, String> {
+fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    for root in &policy.roots {
+    for segments in policy.root_matchers() {
         let mut frontier = vec![workdir.to_path_buf()];
-        for seg in root.split('/') {
-            let matcher = globset::GlobBuilder::new(seg)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| e.to_string())?
-                .compile_matcher();
+        for matcher in &segments {
             let mut next = Vec::new();
             for dir in &frontier {
                 let Ok(entries) = std::fs::read_dir(dir) else {
@@ -114,76 +107,42 @@ fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Result<Vec<PathBuf>, S
     }
     found.sort();
     found.dedup();
-    Ok(found)
+    found
 }
 
 fn read_record(policy: &SnapshotPolicy, dir: &Path, label: &str) -> (Record, Vec<Finding>) {
     let path = dir.join(&policy.record);
     let shown = format!("{label}/{}", policy.record);
-    let empty = Record {
-        revision: None,
-        tag: None,
-        package_type: None,
-    };
-    let invalid = |m: String| {
+    let only = |rule: Rule, m: String| {
         (
-            Record {
-                revision: None,
-                tag: None,
-                package_type: None,
-            },
-            vec![Finding::new(Rule::RecordInvalid, m).at(shown.clone())],
+            Record::default(),
+            vec![Finding::new(rule, m).at(shown.clone())],
         )
     };
     match std::fs::symlink_metadata(&path) {
-        Err(_) => invalid(format!("`{shown}` is missing")),
-        Ok(m) if !m.file_type().is_file() => invalid(format!("`{shown}` is not a regular file")),
-        Ok(m) if m.len() > MAX_RECORD_BYTES => invalid(format!(
-            "`{shown}` is {} bytes; records are at most {MAX_RECORD_BYTES} bytes",
-            m.len()
-        )),
+        Err(_) => only(Rule::RecordInvalid, format!("`{shown}` is missing")),
+        Ok(m) if !m.file_type().is_file() => only(
+            Rule::RecordInvalid,
+            format!("`{shown}` is not a regular file"),
+        ),
+        Ok(m) if m.len() > MAX_RECORD_BYTES => {
+            only(Rule::RecordInvalid, oversized_record(&shown, m.len()))
+        }
         Ok(_) => match std::fs::read(&path) {
             Ok(bytes) => validate_record(policy, &bytes, &shown),
-            Err(e) => (
-                empty,
-                vec![
-                    Finding::new(Rule::ReadError, format!("cannot read `{shown}`: {e}"))
-                        .at(shown.clone()),
-                ],
-            ),
+            Err(e) => only(Rule::ReadError, format!("cannot read `{shown}`: {e}")),
         },
     }
 }
 
 fn package(policy: &SnapshotPolicy, record: &Record, dir: &Path, label: &str) -> Vec<Finding> {
-    let Some(kind) = record.package_type.as_deref() else {
-        return Vec::new();
-    };
-    let shown = format!("{label}/{}", policy.record);
-    match policy.packages.get(kind) {
-        None => vec![
-            Finding::new(
-                Rule::PackageMismatch,
-                format!(
-                    "`{shown}`: packageType `{kind}` is not one of {}",
-                    policy
-                        .packages
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-            .at(shown),
-        ],
-        Some(payload) if !dir.join(payload).is_dir() => vec![
-            Finding::new(
-                Rule::PackageMismatch,
-                format!("`{shown}` says packageType `{kind}`, but `{label}/{payload}/` is missing"),
-            )
-            .at(format!("{label}/{payload}")),
-        ],
-        Some(_) => Vec::new(),
+    let found: Result<Vec<Finding>, std::convert::Infallible> =
+        snapshot::package(policy, record, label, |payload| {
+            Ok(dir.join(payload).is_dir())
+        });
+    match found {
+        Ok(findings) => findings,
+        Err(never) => match never {},
     }
 }
 
