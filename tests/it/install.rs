@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{Env, root};
+use crate::support::{Env, make_executable, root};
 
 fn install(env: &Env, repo: &Path) -> crate::support::Run {
     let mut c = env.cmd("bash", env.path());
@@ -15,26 +15,14 @@ fn install(env: &Env, repo: &Path) -> crate::support::Run {
 
 fn write_hook(path: &Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("hook");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    make_executable(path);
 }
 
 #[test]
 fn bare_repository_gets_pre_receive_and_an_existing_hook_is_chained() {
     let env = Env::new();
     let work = env.gitops("work", &[]);
-    let server = env.path().join("server.git");
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            work.to_str().expect("utf-8"),
-            server.to_str().expect("utf-8"),
-        ],
-    )
-    .ok();
+    let server = env.bare_clone(&work);
     let marker = env.path().join("local-hook-ran");
     write_hook(
         &server.join("hooks/pre-receive"),
@@ -82,18 +70,7 @@ fn bare_repository_gets_pre_receive_and_an_existing_hook_is_chained() {
 fn a_failing_chained_hook_rejects_the_push() {
     let env = Env::new();
     let work = env.gitops("work", &[]);
-    let server = env.path().join("server.git");
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            work.to_str().expect("utf-8"),
-            server.to_str().expect("utf-8"),
-        ],
-    )
-    .ok();
+    let server = env.bare_clone(&work);
     write_hook(
         &server.join("hooks/pre-receive"),
         "echo 'local policy says no' >&2; exit 1",
@@ -118,18 +95,7 @@ fn a_failing_chained_hook_rejects_the_push() {
 fn an_existing_hook_and_local_hook_make_install_refuse() {
     let env = Env::new();
     let work = env.gitops("work", &[]);
-    let server = env.path().join("server.git");
-    env.git(
-        env.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            work.to_str().expect("utf-8"),
-            server.to_str().expect("utf-8"),
-        ],
-    )
-    .ok();
+    let server = env.bare_clone(&work);
     write_hook(&server.join("hooks/pre-receive"), "exit 0");
     write_hook(&server.join("hooks/pre-receive.local"), "exit 0");
     let run = install(&env, &server);

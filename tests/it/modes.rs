@@ -1,7 +1,7 @@
 //! `check`, `pre-commit` (index and work tree), `pre-push` and `audit`: a passing and a failing
 //! case each, through the real binary and real git.
 
-use crate::support::{Env, install_hook};
+use crate::support::{Env, install_hook, make_executable};
 
 #[test]
 fn check_passes_and_fails_in_human_and_json() {
@@ -109,9 +109,7 @@ fn pre_commit_hook_through_real_git_commit() {
     // A hand edit of current/ is refused by the hook; nothing is committed.
     let before = env.rev(&work, "HEAD");
     let values = work.join("warehouses/codeai/freight/current/helm/values.yaml");
-    let mut text = std::fs::read_to_string(&values).expect("values");
-    text.push_str("extra: true\n");
-    std::fs::write(&values, text).expect("write");
+    env.append(&values, "extra: true\n");
     env.git(&work, &["add", "-A"]).ok();
     let run = env.git(&work, &["commit", "-qm", "Tweak current by hand"]);
     assert_ne!(run.code, 0, "{}", run.all());
@@ -135,9 +133,7 @@ fn pre_commit_honours_git_index_file() {
     // `git commit <path>` commits through a temporary index (GIT_INDEX_FILE) holding the path's
     // work-tree state, while the main index keeps the old content.
     let values = work.join("warehouses/codeai/freight/current/helm/values.yaml");
-    let mut text = std::fs::read_to_string(&values).expect("values");
-    text.push_str("extra: true\n");
-    std::fs::write(&values, text).expect("write");
+    env.append(&values, "extra: true\n");
     let run = env.git(
         &work,
         &[
@@ -177,8 +173,7 @@ fn pre_commit_worktree_passes_and_fails() {
     env.git(&work, &["checkout", "-q", "--", "."]).ok();
     let run = env.fg(&work, &["pre-commit", "--worktree"], "");
     assert_eq!(run.code, 0, "{}", run.all());
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&values, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    make_executable(&values);
     let run = env.fg(&work, &["pre-commit", "--worktree"], "");
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(

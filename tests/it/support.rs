@@ -126,9 +126,8 @@ impl Env {
         self.run(c).ok();
     }
 
-    /// A bare server cloned from `work` with the pre-receive wrapper from `hooks/` installed,
-    /// and `work` given a remote `origin` pointing at it.
-    pub fn server(&self, work: &Path) -> PathBuf {
+    /// A bare clone of `work` at `server.git`, with no hook installed.
+    pub fn bare_clone(&self, work: &Path) -> PathBuf {
         let server = self.path().join("server.git");
         self.git(
             self.path(),
@@ -141,6 +140,13 @@ impl Env {
             ],
         )
         .ok();
+        server
+    }
+
+    /// A bare server cloned from `work` with the pre-receive wrapper from `hooks/` installed,
+    /// and `work` given a remote `origin` pointing at it.
+    pub fn server(&self, work: &Path) -> PathBuf {
+        let server = self.bare_clone(work);
         install_hook(&server.join("hooks"), "pre-receive");
         self.git(
             work,
@@ -178,6 +184,13 @@ impl Env {
         format!("{refs}\n{objects}")
     }
 
+    /// Append a line to a file (e.g. a hand edit of `current/`).
+    pub fn append(&self, path: &Path, line: &str) {
+        let mut text = std::fs::read_to_string(path).expect("read");
+        text.push_str(line);
+        std::fs::write(path, text).expect("write");
+    }
+
     pub fn write(&self, path: &Path, content: &str) {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("mkdir");
@@ -191,6 +204,10 @@ pub fn install_hook(hooks_dir: &Path, name: &str) {
     std::fs::create_dir_all(hooks_dir).expect("hooks dir");
     let dest = hooks_dir.join(name);
     std::fs::copy(root().join("hooks").join(name), &dest).expect("copy hook");
+    make_executable(&dest);
+}
+
+pub fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
