@@ -8,7 +8,7 @@ use std::time::Instant;
 use gix::ObjectId;
 
 use crate::cli::{Cli, Command};
-use crate::engine::{Engine, POLICY_FILE, RefUpdate, Stop};
+use crate::engine::{Engine, POLICY_FILE, PusherCheck, RefUpdate, RefView, Stop};
 use crate::finding::Finding;
 use crate::policy::{DEFAULT_POLICY_YAML, Policy};
 use crate::repo::{ReadError, Repo};
@@ -331,9 +331,12 @@ fn pre_receive(cli: &Cli, deadline: f64) -> Outcome {
         Ok(p) => p,
         Err(outcome) => return *outcome,
     };
+    let pusher = crate::rendered::Pusher::from_env(|var| std::env::var(var).ok());
     let mut engine = Engine::new(&repo, &policy)
         .with_deadline(start, deadline)
-        .with_default_branch(Some(default));
+        .with_default_branch(Some(default))
+        .with_view(RefView::Heads, &updates)
+        .with_pusher(PusherCheck::Server(pusher));
     let extra = judge_all(&mut engine, &updates, &[]);
     finish(
         &policy,
@@ -408,7 +411,8 @@ fn pre_push(cli: &Cli, remote: &str, deadline: f64) -> Outcome {
     };
     let mut engine = Engine::new(&repo, &policy)
         .with_deadline(start, deadline)
-        .with_default_branch(Some(default));
+        .with_default_branch(Some(default))
+        .with_view(RefView::Remote(remote.to_string()), &updates);
     let extra = judge_all(&mut engine, &updates, &[]);
     finish(
         &policy,
@@ -468,8 +472,11 @@ fn check(cli: &Cli, base: &str, head: &str, ref_name: Option<&str>) -> Outcome {
         new: Some(head_id),
     };
     let default = default_branch(&repo);
-    let mut engine = Engine::new(&repo, &policy).with_default_branch(Some(default));
-    let extra = judge_all(&mut engine, std::slice::from_ref(&update), &[]);
+    let updates = std::slice::from_ref(&update);
+    let mut engine = Engine::new(&repo, &policy)
+        .with_default_branch(Some(default))
+        .with_view(RefView::All, updates);
+    let extra = judge_all(&mut engine, updates, &[]);
     finish(&policy, engine, extra, format!("{base}..{head} as {name}"))
 }
 
@@ -500,30 +507,37 @@ fn audit(cli: &Cli, patterns: &[String]) -> Outcome {
         Ok(b) => b,
         Err(e) => return read_failed(&e),
     };
-    let updates: Vec<RefUpdate> = branches
-        .into_iter()
-        .filter(|(name, _)| {
-            let short = name.trim_start_matches("refs/heads/");
-            if matchers.is_empty() {
-                policy.snapshot.branches.is_match(short)
-            } else {
-                matchers
-                    .iter()
-                    .any(|m| m.is_match(short) || m.is_match(name))
-            }
-        })
-        .map(|(name, id)| RefUpdate {
+    // Every guarded branch, or the ones `--ref` names; a named branch that no contract guards
+    // is judged as a snapshot branch.
+    let probe = Engine::new(&repo, &policy);
+    let mut updates = Vec::new();
+    let mut explicit = Vec::new();
+    for (name, id) in branches {
+        let short = name.trim_start_matches("refs/heads/");
+        let wanted = if matchers.is_empty() {
+            probe.is_guarded(&name)
+        } else {
+            matchers
+                .iter()
+                .any(|m| m.is_match(short) || m.is_match(&name))
+        };
+        if !wanted {
+            continue;
+        }
+        if !probe.is_guarded(&name) {
+            explicit.push(name.clone());
+        }
+        updates.push(RefUpdate {
             name,
             old: None,
             new: Some(id),
-        })
-        .collect();
-    let explicit: Vec<String> = if matchers.is_empty() {
-        Vec::new()
-    } else {
-        updates.iter().map(|u| u.name.clone()).collect()
-    };
-    let mut engine = Engine::new(&repo, &policy).with_snapshot_refs(explicit);
+        });
+    }
+    drop(probe);
+    let mut engine = Engine::new(&repo, &policy)
+        .with_snapshot_refs(explicit)
+        .with_view(RefView::All, &[])
+        .with_history(true);
     let extra = judge_all(&mut engine, &updates, &[]);
     finish(
         &policy,

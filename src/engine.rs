@@ -3,13 +3,14 @@
 //! Every mode reduces its input to a list of [`RefUpdate`]s and hands them to one [`Engine`],
 //! which opens nothing itself and never prints: it returns findings.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use gix::ObjectId;
 
 use crate::finding::Finding;
 use crate::policy::Policy;
+use crate::rendered::{Class, PUSHER_VARIABLES, Pusher, RenderedChecker, Review};
 use crate::repo::{ReadError, Repo};
 use crate::rules::Rule;
 use crate::snapshot::SnapshotChecker;
@@ -35,6 +36,27 @@ pub enum Stop {
     Deadline(f64),
 }
 
+/// Where the branch tips that an update is judged against (review, proposal and snapshot
+/// branches) are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefView {
+    /// `refs/heads/*`: the server's own branches (pre-receive).
+    Heads,
+    /// `refs/remotes/<remote>/*`: the remote as last fetched (pre-push).
+    Remote(String),
+    /// `refs/heads/*` and every remote's tracking branches (check, audit).
+    All,
+}
+
+/// Whether the pusher is checked, and who the server says pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PusherCheck {
+    /// Not a server hook: nobody vouches for a pusher.
+    Off,
+    /// A server hook: the pusher its platform reported, if any.
+    Server(Option<Pusher>),
+}
+
 /// Judges ref updates under one policy, sharing memoized verdicts across updates and commits.
 pub struct Engine<'a> {
     repo: &'a Repo,
@@ -47,6 +69,15 @@ pub struct Engine<'a> {
     judged: HashSet<ObjectId>,
     /// Refs judged as snapshot branches whatever their name (`audit --ref`).
     extra_snapshot_refs: HashSet<String>,
+    rendered: RenderedChecker<'a>,
+    view: RefView,
+    /// Branch tips by short name, as `view` sees them before the updates (read once).
+    branches: Option<Vec<(String, ObjectId)>>,
+    /// Updates of the same run: snapshot branch tips are taken after them.
+    pending: HashMap<String, Option<ObjectId>>,
+    pusher: PusherCheck,
+    /// History mode (`audit`): proposal branches of past merges may be gone.
+    history: bool,
     pub findings: Vec<Finding>,
     pub commits_judged: usize,
 }
@@ -61,6 +92,12 @@ impl<'a> Engine<'a> {
             default_branch: None,
             judged: HashSet::new(),
             extra_snapshot_refs: HashSet::new(),
+            rendered: RenderedChecker::new(&policy.rendered),
+            view: RefView::Heads,
+            branches: None,
+            pending: HashMap::new(),
+            pusher: PusherCheck::Off,
+            history: false,
             findings: Vec::new(),
             commits_judged: 0,
         }
@@ -83,6 +120,33 @@ impl<'a> Engine<'a> {
         self
     }
 
+    /// Read review, proposal and snapshot branch tips through `view`; `updates` are the other
+    /// updates of the same push (the snapshot branch tip a rendered commit is checked against
+    /// is the one after the push: the push is accepted or rejected whole).
+    pub fn with_view(mut self, view: RefView, updates: &[RefUpdate]) -> Self {
+        self.view = view;
+        self.pending = updates
+            .iter()
+            .filter_map(|u| {
+                u.name
+                    .strip_prefix("refs/heads/")
+                    .map(|b| (b.to_string(), u.new))
+            })
+            .collect();
+        self
+    }
+
+    pub fn with_pusher(mut self, pusher: PusherCheck) -> Self {
+        self.pusher = pusher;
+        self
+    }
+
+    /// Judge whole histories (`audit`) rather than updates made while proposals exist.
+    pub fn with_history(mut self, history: bool) -> Self {
+        self.history = history;
+        self
+    }
+
     fn check_deadline(&self) -> Result<(), Stop> {
         if let Some((start, seconds)) = self.deadline
             && start.elapsed().as_secs_f64() > seconds
@@ -100,8 +164,22 @@ impl<'a> Engine<'a> {
                 .is_some_and(|b| self.policy.snapshot.branches.is_match(b))
     }
 
+    /// The rendered-contract class of `full_ref`, if any.
+    pub fn rendered_class(&self, full_ref: &str) -> Option<Class> {
+        let branch = full_ref.strip_prefix("refs/heads/")?;
+        Class::of(&self.policy.rendered, branch)
+    }
+
+    /// Is `full_ref` guarded by any contract?
+    pub fn is_guarded(&self, full_ref: &str) -> bool {
+        self.is_snapshot_branch(full_ref) || self.rendered_class(full_ref).is_some()
+    }
+
     /// Judge one ref update. `hidden` are extra tips whose history is not judged.
     pub fn judge(&mut self, update: &RefUpdate, hidden: &[ObjectId]) -> Result<(), Stop> {
+        if let Some(class) = self.rendered_class(&update.name) {
+            self.judge_rendered(update, class)?;
+        }
         let Some(new) = update.new else {
             return Ok(()); // deletions: no commit is added
         };
@@ -124,6 +202,201 @@ impl<'a> Engine<'a> {
             self.commits_judged += 1;
             self.findings
                 .extend(found.into_iter().map(|f| f.on_ref(update.name.clone())));
+        }
+        Ok(())
+    }
+
+    /// Branch tips (short names) as the view sees them before the updates.
+    fn branches(&mut self) -> Result<&[(String, ObjectId)], ReadError> {
+        if self.branches.is_none() {
+            let mut out = Vec::new();
+            let heads = matches!(self.view, RefView::Heads | RefView::All);
+            if heads {
+                for (name, id) in self.repo.refs_with_prefix("refs/heads/")? {
+                    out.push((name["refs/heads/".len()..].to_string(), id));
+                }
+            }
+            let remote_prefix = match &self.view {
+                RefView::Heads => None,
+                RefView::Remote(remote) => Some(format!("refs/remotes/{remote}/")),
+                RefView::All => Some("refs/remotes/".to_string()),
+            };
+            if let Some(prefix) = remote_prefix {
+                for (name, id) in self.repo.refs_with_prefix(&prefix)? {
+                    let rest = &name[prefix.len()..];
+                    let short = match self.view {
+                        // refs/remotes/<remote>/<branch>
+                        RefView::All => rest.split_once('/').map_or("", |(_, b)| b),
+                        _ => rest,
+                    };
+                    if !short.is_empty() && short != "HEAD" {
+                        out.push((short.to_string(), id));
+                    }
+                }
+            }
+            self.branches = Some(out);
+        }
+        Ok(self.branches.as_deref().unwrap_or_default())
+    }
+
+    /// Tips of the branches of `class` (before the updates), except `exclude`.
+    fn tips_of(&mut self, class: Class, exclude: &str) -> Result<Vec<ObjectId>, ReadError> {
+        let policy = &self.policy.rendered;
+        let exclude = exclude
+            .strip_prefix("refs/heads/")
+            .unwrap_or(exclude)
+            .to_string();
+        let mut tips: Vec<ObjectId> = self
+            .branches()?
+            .iter()
+            .filter(|(b, _)| *b != exclude && Class::of(policy, b) == Some(class))
+            .map(|(_, id)| *id)
+            .collect();
+        tips.sort();
+        tips.dedup();
+        Ok(tips)
+    }
+
+    /// Read the release directory names on the snapshot branch tips (after this run's updates)
+    /// for the rendered contract's freight cross-check.
+    fn load_freight(&mut self) -> Result<(), ReadError> {
+        let snapshot = &self.policy.snapshot;
+        let mut tips: Vec<(String, ObjectId)> = self
+            .branches()?
+            .iter()
+            .filter(|(b, _)| snapshot.branches.is_match(b))
+            .cloned()
+            .collect();
+        tips.retain(|(b, _)| !self.pending.contains_key(b));
+        for (b, new) in &self.pending {
+            if let Some(new) = new
+                && snapshot.branches.is_match(b)
+            {
+                tips.push((b.clone(), *new));
+            }
+        }
+        let mut names = HashSet::new();
+        for (_, tip) in &tips {
+            let tree = self.repo.commit(tip)?.tree;
+            for (_, root) in self.snapshot.roots(self.repo, tree)? {
+                for entry in self.repo.tree(&root.id)? {
+                    if entry.is_tree() {
+                        names.insert(entry.name);
+                    }
+                }
+            }
+        }
+        let mut shown: Vec<String> = tips.into_iter().map(|(b, _)| b).collect();
+        shown.sort();
+        shown.dedup();
+        let origin = if shown.is_empty() {
+            format!(
+                "any snapshot branch (no branch matching {} exists)",
+                snapshot.branches.texts.join(", ")
+            )
+        } else {
+            format!("{} (under {})", shown.join(", "), snapshot.roots.join(", "))
+        };
+        self.rendered.set_freight(names, origin);
+        Ok(())
+    }
+
+    /// The rendered contract for one update of a stage, review or proposal branch.
+    fn judge_rendered(&mut self, update: &RefUpdate, class: Class) -> Result<(), Stop> {
+        let policy = &self.policy.rendered;
+        let name = update.name.clone();
+        let mut found = Vec::new();
+        if let PusherCheck::Server(pusher) = &self.pusher
+            && !policy.pushers.is_empty()
+        {
+            let message = match pusher {
+                Some(p) if policy.pushers.contains(&p.login) => None,
+                Some(p) => Some(format!(
+                    "pushed by `{}` (from {}), who is not in `rendered.pushers` ({})",
+                    p.login,
+                    p.source,
+                    policy.pushers.join(", ")
+                )),
+                None => Some(format!(
+                    "the server did not say who pushed (none of {} is set), and `rendered.pushers` is not empty",
+                    PUSHER_VARIABLES.join(", ")
+                )),
+            };
+            if let Some(message) = message {
+                found.push(Finding::new(Rule::UnauthorizedPusher, message));
+            }
+        }
+        let Some(new) = update.new else {
+            if class != Class::Proposal && !policy.delete {
+                found.push(Finding::new(
+                    Rule::BranchDeleted,
+                    "the branch is deleted, and `rendered.delete` is false",
+                ));
+            }
+            self.findings
+                .extend(found.into_iter().map(|f| f.on_ref(name.clone())));
+            return Ok(());
+        };
+        if let Some(old) = update.old
+            && !policy.force
+        {
+            let dropped = walk::added_commits(self.repo, old, &[new])?;
+            if !dropped.is_empty() {
+                found.push(
+                    Finding::new(
+                        Rule::NonFastForward,
+                        format!(
+                            "the update drops {} commit(s) from the branch's history, and `rendered.force` is false",
+                            dropped.len()
+                        ),
+                    )
+                    .in_commit(old),
+                );
+            }
+        }
+        self.findings
+            .extend(found.into_iter().map(|f| f.on_ref(name.clone())));
+        let mut hidden: Vec<ObjectId> = update.old.into_iter().collect();
+        if class == Class::Proposal {
+            hidden.extend(self.tips_of(Class::Review, &name)?);
+        }
+        let added = walk::added_commits(self.repo, new, &hidden)?;
+        if self.rendered.needs_freight() && !added.is_empty() {
+            self.load_freight()?;
+        }
+        match class {
+            Class::Stage | Class::Proposal => {
+                for id in added {
+                    self.check_deadline()?;
+                    let found = self.rendered.check_commit(self.repo, id)?;
+                    self.commits_judged += 1;
+                    self.findings
+                        .extend(found.into_iter().map(|f| f.on_ref(name.clone())));
+                }
+            }
+            Class::Review => {
+                self.check_deadline()?;
+                let proposal_tips = self.tips_of(Class::Proposal, &name)?;
+                let mut proposed = HashSet::new();
+                let old: Vec<ObjectId> = update.old.into_iter().collect();
+                for tip in &proposal_tips {
+                    self.check_deadline()?;
+                    proposed.extend(walk::added_commits(self.repo, *tip, &old)?);
+                }
+                let review = Review {
+                    ref_name: &name,
+                    old: update.old,
+                    new,
+                    added: &added,
+                    proposed: &proposed,
+                    proposal_tips: &proposal_tips,
+                    history: self.history,
+                };
+                let found = self.rendered.check_review(self.repo, &review)?;
+                self.commits_judged += added.len();
+                self.findings
+                    .extend(found.into_iter().map(|f| f.on_ref(name.clone())));
+            }
         }
         Ok(())
     }

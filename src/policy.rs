@@ -32,14 +32,30 @@ impl PartialEq for Patterns {
     }
 }
 
+/// What a set of glob patterns matches: paths and branch names, where `*` stays within one
+/// `/`-separated segment, or identities (`Name <email>`), where `*` matches anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PatternKind {
+    Path,
+    Identity,
+}
+
 impl Patterns {
     fn new(texts: &[&str]) -> Patterns {
+        Patterns::of_kind(texts, PatternKind::Path)
+    }
+
+    fn identities(texts: &[&str]) -> Patterns {
+        Patterns::of_kind(texts, PatternKind::Identity)
+    }
+
+    fn of_kind(texts: &[&str], kind: PatternKind) -> Patterns {
         let mut out = Patterns {
             texts: Vec::new(),
             matchers: Vec::new(),
         };
         for t in texts {
-            let glob = compile_glob(t).expect("built-in patterns are valid");
+            let glob = compile_glob_kind(t, kind).expect("built-in patterns are valid");
             out.texts.push((*t).to_string());
             out.matchers.push(glob.compile_matcher());
         }
@@ -54,13 +70,58 @@ impl Patterns {
     pub fn is_empty(&self) -> bool {
         self.texts.is_empty()
     }
+
+    /// Does every candidate match (the patterns include `**`)?
+    pub fn matches_everything(&self) -> bool {
+        self.texts.iter().any(|t| t == "**")
+    }
 }
 
 fn compile_glob(text: &str) -> Result<Glob, globset::Error> {
+    compile_glob_kind(text, PatternKind::Path)
+}
+
+fn compile_glob_kind(text: &str, kind: PatternKind) -> Result<Glob, globset::Error> {
     GlobBuilder::new(text)
-        .literal_separator(true)
+        .literal_separator(kind == PatternKind::Path)
         .backslash_escape(true)
         .build()
+}
+
+/// A regular expression from the policy, with its text.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub text: String,
+    pub regex: regex::Regex,
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+/// The largest compiled policy regex, in bytes (regex's own limit is 10 MiB).
+const MAX_REGEX_BYTES: usize = 1024 * 1024;
+
+fn compile_regex(text: &str) -> Result<Pattern, String> {
+    regex::RegexBuilder::new(text)
+        .size_limit(MAX_REGEX_BYTES)
+        .build()
+        .map(|regex| Pattern {
+            text: text.to_string(),
+            regex,
+        })
+        .map_err(|e| match e {
+            regex::Error::Syntax(s) => s
+                .lines()
+                .last()
+                .unwrap_or("syntax error")
+                .trim()
+                .to_string(),
+            regex::Error::CompiledTooBig(_) => "the pattern is too large".to_string(),
+            other => other.to_string(),
+        })
 }
 
 /// How rendered commits are cross-checked against freight.
@@ -137,8 +198,10 @@ pub struct RenderedPolicy {
     pub renderer: Patterns,
     pub forge: Patterns,
     pub paths: Patterns,
-    pub message: Option<String>,
-    pub trailers: BTreeMap<String, String>,
+    /// Matched against the subject; named groups `revision` and `tag`.
+    pub message: Option<Pattern>,
+    /// Trailer token (compared case-insensitively, as git does) -> pattern its value must match.
+    pub trailers: BTreeMap<String, Pattern>,
     pub pushers: Vec<String>,
     pub merges: bool,
     pub force: bool,
@@ -195,8 +258,8 @@ impl Default for Policy {
                 branches: Patterns::new(&["stage/*"]),
                 review: Patterns::new(&["stage/production"]),
                 proposals: Patterns::new(&["kargo/promotion/*"]),
-                renderer: Patterns::new(&["Kargo <no-reply@kargo.io>"]),
-                forge: Patterns::new(&["GitHub <noreply@github.com>"]),
+                renderer: Patterns::identities(&["Kargo <no-reply@kargo.io>"]),
+                forge: Patterns::identities(&["GitHub <noreply@github.com>"]),
                 paths: Patterns::new(&["**"]),
                 message: None,
                 trailers: BTreeMap::new(),
@@ -369,6 +432,10 @@ impl Validator {
     }
 
     fn patterns(&mut self, node: &Node, key: &str, slot: &mut Patterns) {
+        self.patterns_of_kind(node, key, slot, PatternKind::Path);
+    }
+
+    fn patterns_of_kind(&mut self, node: &Node, key: &str, slot: &mut Patterns, kind: PatternKind) {
         let Some(texts) = self.strings(node, key) else {
             return;
         };
@@ -381,7 +448,7 @@ impl Validator {
             _ => Vec::new(),
         };
         for (i, text) in texts.into_iter().enumerate() {
-            match compile_glob(&text) {
+            match compile_glob_kind(&text, kind) {
                 Ok(glob) => {
                     out.matchers.push(glob.compile_matcher());
                     out.texts.push(text);
@@ -415,6 +482,19 @@ impl Validator {
                 self.problem(
                     node,
                     format!("`{key}` must be a mapping, not {}", other.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn regex(&mut self, node: &Node, key: &str, text: &str) -> Option<Pattern> {
+        match compile_regex(text) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.problem(
+                    node,
+                    format!("`{key}`: invalid regular expression `{text}`: {e}"),
                 );
                 None
             }
@@ -565,18 +645,37 @@ impl Validator {
                 "branches" => self.patterns(v, &key_q, &mut r.branches),
                 "review" => self.patterns(v, &key_q, &mut r.review),
                 "proposals" => self.patterns(v, &key_q, &mut r.proposals),
-                "renderer" => self.patterns(v, &key_q, &mut r.renderer),
-                "forge" => self.patterns(v, &key_q, &mut r.forge),
+                "renderer" => {
+                    self.patterns_of_kind(v, &key_q, &mut r.renderer, PatternKind::Identity)
+                }
+                "forge" => self.patterns_of_kind(v, &key_q, &mut r.forge, PatternKind::Identity),
                 "paths" => self.patterns(v, &key_q, &mut r.paths),
                 "message" => {
                     r.message = match v.value {
                         Value::Null => None,
-                        _ => self.string(v, &key_q),
-                    }
+                        _ => self
+                            .string(v, &key_q)
+                            .and_then(|text| self.regex(v, &key_q, &text)),
+                    };
                 }
                 "trailers" => {
                     if let Some(map) = self.string_map(v, &key_q) {
-                        r.trailers = map;
+                        let mut out = BTreeMap::new();
+                        for (token, text) in map {
+                            if token.is_empty()
+                                || !token
+                                    .bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                            {
+                                self.problem(v, format!("`{key_q}`: `{token}` is not a trailer name (letters, digits and `-`)"));
+                                continue;
+                            }
+                            let key_t = format!("{key_q}.{token}");
+                            if let Some(p) = self.regex(v, &key_t, &text) {
+                                out.insert(token, p);
+                            }
+                        }
+                        r.trailers = out;
                     }
                 }
                 "pushers" => {
@@ -586,6 +685,15 @@ impl Validator {
                 }
                 "images" => {
                     if let Some(list) = self.strings(v, &key_q) {
+                        for image in &list {
+                            let name = image.rsplit('/').next().unwrap_or(image);
+                            if image.contains('@')
+                                || name.contains(':')
+                                || image.contains(char::is_whitespace)
+                            {
+                                self.problem(v, format!("`{key_q}`: `{image}` must be an image repository without tag or digest, e.g. `ghcr.io/org/app`"));
+                            }
+                        }
                         r.images = list;
                     }
                 }

@@ -59,6 +59,18 @@ pub struct CommitInfo {
     pub time: i64,
 }
 
+/// What the rendered-branch contract reads of a commit besides its shape.
+#[derive(Debug, Clone)]
+pub struct CommitMeta {
+    /// `Name <email>` as recorded (lossy UTF-8; the raw header when it cannot be parsed).
+    pub author: String,
+    pub committer: String,
+    /// The subject as git shows it (`%s`: the first paragraph, whitespace folded).
+    pub subject: String,
+    /// Trailers by git's rules (`git interpret-trailers --parse`): token and unfolded value.
+    pub trailers: Vec<(String, String)>,
+}
+
 /// The repository, opened once per run.
 pub struct Repo {
     pub repo: gix::Repository,
@@ -202,6 +214,28 @@ impl Repo {
         })?;
         self.commits.borrow_mut().insert(*id, info.clone());
         Ok(info)
+    }
+
+    /// Author, committer, subject and trailers of a commit.
+    pub fn commit_meta(&self, id: &ObjectId) -> Result<CommitMeta, ReadError> {
+        let hash = self.object_hash();
+        self.read(id, gix::object::Kind::Commit, |data| {
+            let commit = gix::objs::CommitRef::from_bytes(data, hash).map_err(|e| e.to_string())?;
+            let identity = |parsed: Result<gix::actor::SignatureRef<'_>, _>,
+                            raw: &gix::bstr::BStr| match parsed {
+                Ok(sig) => format!("{} <{}>", sig.name, sig.email),
+                Err(_) => String::from_utf8_lossy(raw).into_owned(),
+            };
+            Ok(CommitMeta {
+                author: identity(commit.author(), commit.author),
+                committer: identity(commit.committer(), commit.committer),
+                subject: commit.message_summary().to_string(),
+                trailers: commit
+                    .message_trailers()
+                    .map(|t| (t.token.to_string(), t.value.to_string()))
+                    .collect(),
+            })
+        })
     }
 
     pub fn tree(&self, id: &ObjectId) -> Result<Vec<Entry>, ReadError> {

@@ -141,7 +141,11 @@ impl<'p> SnapshotChecker<'p> {
     }
 
     /// Find the freight roots in a top-level tree.
-    fn roots(&mut self, repo: &Repo, tree: ObjectId) -> Result<Vec<(Vec<u8>, Entry)>, ReadError> {
+    pub fn roots(
+        &mut self,
+        repo: &Repo,
+        tree: ObjectId,
+    ) -> Result<Vec<(Vec<u8>, Entry)>, ReadError> {
         if let Some(r) = self.roots_memo.get(&tree) {
             return Ok(r.clone());
         }

@@ -97,6 +97,7 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_depth: usize,
     pub max_nodes: usize,
+    pub max_documents: usize,
 }
 
 impl Limits {
@@ -106,24 +107,48 @@ impl Limits {
         max_aliases: 1_000,
         max_depth: 32,
         max_nodes: 50_000,
+        max_documents: 1,
+    };
+
+    /// Limits for rendered manifests (`helm template` output: many documents, megabytes).
+    pub const LARGE: Limits = Limits {
+        max_events: 50_000_000,
+        max_aliases: 10_000,
+        max_depth: 128,
+        max_nodes: 20_000_000,
+        max_documents: 1_000_000,
     };
 }
 
-/// Parse one YAML document into a [`Node`] tree.
-pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
+/// Parser options with a resource budget; duplicate keys are an error.
+pub fn options(limits: Limits) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_events = limits.max_events;
     budget.max_aliases = limits.max_aliases;
     budget.max_anchors = limits.max_aliases;
     budget.max_depth = limits.max_depth;
     budget.max_nodes = limits.max_nodes;
-    budget.max_documents = 1;
+    budget.max_documents = limits.max_documents;
     budget.max_recorded_anchor_events = limits.max_events;
     budget.max_recorded_anchor_bytes = 4 * 1024 * 1024;
     budget.max_merge_keys = limits.max_aliases;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    options
+}
+
+/// Turn a parser error into a [`YamlError`] with its line.
+pub fn error(e: &serde_saphyr::Error) -> YamlError {
+    YamlError {
+        line: e.location().map_or(0, |l| l.line()),
+        message: first_line(&e.to_string()),
+    }
+}
+
+/// Parse one YAML document into a [`Node`] tree.
+pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
+    let options = options(limits);
     if text.trim().is_empty() {
         return Ok(Node {
             value: Value::Null,
@@ -131,10 +156,7 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, YamlError> {
             column: 1,
         });
     }
-    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| YamlError {
-        line: e.location().map_or(0, |l| l.line()),
-        message: first_line(&e.to_string()),
-    })
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| error(&e))
 }
 
 fn first_line(text: &str) -> String {

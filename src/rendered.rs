@@ -1,0 +1,641 @@
+//! The rendered-branch contract: only the renderer writes rendered branches, and review
+//! branches change only by merging a reviewed proposal.
+//!
+//! [`RenderedChecker::check_commit`] applies the renderer rules to one commit (identity,
+//! message, trailers, freight, image pairing, paths, merges) and memoizes the verdict by commit
+//! id. [`RenderedChecker::check_review`] decides how each commit added to a review branch got
+//! there. Which commits are judged, and the history-shape rules, live in the engine.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::LazyLock;
+
+use gix::ObjectId;
+
+use crate::finding::Finding;
+use crate::images;
+use crate::policy::{FreightMode, RenderedPolicy};
+use crate::repo::{Entry, ReadError, Repo, display_path};
+use crate::rules::Rule;
+use crate::snapshot::{MAX_LISTED_PATHS, diff_trees, image_tag};
+
+/// The largest rendered YAML file whose images are read.
+pub const MAX_MANIFEST_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Which part of the rendered contract a branch is under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// `rendered.branches`: written by the renderer only.
+    Stage,
+    /// `rendered.review`: moved only by merging a proposal.
+    Review,
+    /// `rendered.proposals`: the renderer's proposals for a review branch.
+    Proposal,
+}
+
+impl Class {
+    pub fn of(policy: &RenderedPolicy, branch: &str) -> Option<Class> {
+        if policy.review.is_match(branch) {
+            Some(Class::Review)
+        } else if policy.proposals.is_match(branch) {
+            Some(Class::Proposal)
+        } else if policy.branches.is_match(branch) {
+            Some(Class::Stage)
+        } else {
+            None
+        }
+    }
+}
+
+/// Who pushed, as the hosting platform reports it to the hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pusher {
+    pub login: String,
+    /// The environment variable it came from.
+    pub source: &'static str,
+}
+
+/// The platform variables naming the pusher, most specific first: GitHub Enterprise Server,
+/// GitLab (username, then the `user-N` id), Gitea/Forgejo, gitolite, git http-backend.
+pub const PUSHER_VARIABLES: [&str; 6] = [
+    "GITHUB_USER_LOGIN",
+    "GL_USERNAME",
+    "GL_ID",
+    "GITEA_PUSHER_NAME",
+    "GL_USER",
+    "REMOTE_USER",
+];
+
+impl Pusher {
+    /// The pusher named by the first platform variable that is set and not empty.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Option<Pusher> {
+        PUSHER_VARIABLES.iter().find_map(|var| {
+            get(var)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(|login| Pusher { login, source: var })
+        })
+    }
+}
+
+/// What a review-branch update is judged against.
+pub struct Review<'r> {
+    pub ref_name: &'r str,
+    pub old: Option<ObjectId>,
+    pub new: ObjectId,
+    /// What the update adds, oldest first.
+    pub added: &'r [ObjectId],
+    /// Commits reachable from a proposal branch tip but not from `old`.
+    pub proposed: &'r HashSet<ObjectId>,
+    /// The proposal branch tips.
+    pub proposal_tips: &'r [ObjectId],
+    /// History mode (`audit`): proposal branches deleted after their merge cannot be seen, so
+    /// a merged commit is judged by the renderer rules instead of by where it came from.
+    pub history: bool,
+}
+
+/// The renderer rules, memoized by commit id.
+pub struct RenderedChecker<'p> {
+    policy: &'p RenderedPolicy,
+    /// Release directory names under the snapshot roots of the snapshot branch tips, once read.
+    freight: Option<HashSet<Vec<u8>>>,
+    /// Where `freight` was read, for messages.
+    freight_origin: String,
+    verdicts: HashMap<ObjectId, Vec<Finding>>,
+    /// Relevant images per blob id: (reference, line) of images whose repository is listed.
+    manifests: HashMap<ObjectId, Result<Vec<images::ImageRef>, String>>,
+}
+
+static GIT_TAG: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?:^|[^A-Za-z0-9_-])(git-(?:[0-9a-f]{64}|[0-9a-f]{40}))(?:$|[^A-Za-z0-9_-])",
+    )
+    .expect("a valid built-in regex")
+});
+
+static DEFAULT_MERGE: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"^Merge (?:branch|branches|remote-tracking branch|remote-tracking branches|commit|commits|tag|tags) '",
+    )
+    .expect("a valid built-in regex")
+});
+
+/// The first `git-<40 or 64 hex>` token of a subject.
+pub fn first_git_tag(subject: &str) -> Option<&str> {
+    GIT_TAG
+        .captures(subject)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
+}
+
+impl<'p> RenderedChecker<'p> {
+    pub fn new(policy: &'p RenderedPolicy) -> RenderedChecker<'p> {
+        RenderedChecker {
+            policy,
+            freight: None,
+            freight_origin: String::new(),
+            verdicts: HashMap::new(),
+            manifests: HashMap::new(),
+        }
+    }
+
+    /// Does judging commits need the release directories of the snapshot branch?
+    pub fn needs_freight(&self) -> bool {
+        self.policy.freight == FreightMode::Snapshot && self.freight.is_none()
+    }
+
+    pub fn set_freight(&mut self, names: HashSet<Vec<u8>>, origin: String) {
+        self.freight = Some(names);
+        self.freight_origin = origin;
+    }
+
+    /// The renderer rules for one commit. Findings carry the commit but no ref.
+    pub fn check_commit(&mut self, repo: &Repo, id: ObjectId) -> Result<Vec<Finding>, ReadError> {
+        if let Some(found) = self.verdicts.get(&id) {
+            return Ok(found.clone());
+        }
+        let found = self.judge_commit(repo, id)?;
+        let found: Vec<Finding> = found.into_iter().map(|f| f.in_commit(id)).collect();
+        self.verdicts.insert(id, found.clone());
+        Ok(found)
+    }
+
+    fn judge_commit(&mut self, repo: &Repo, id: ObjectId) -> Result<Vec<Finding>, ReadError> {
+        let p = self.policy;
+        let info = repo.commit(&id)?;
+        let meta = repo.commit_meta(&id)?;
+        let mut out = Vec::new();
+        if !p.renderer.is_match(&meta.author) {
+            out.push(Finding::new(
+                Rule::ForeignAuthor,
+                format!(
+                    "authored by `{}`, which is not the renderer ({})",
+                    meta.author,
+                    p.renderer.texts.join(", ")
+                ),
+            ));
+        }
+        if !p.renderer.is_match(&meta.committer) {
+            out.push(Finding::new(
+                Rule::ForeignCommitter,
+                format!(
+                    "committed by `{}`, which is not the renderer ({})",
+                    meta.committer,
+                    p.renderer.texts.join(", ")
+                ),
+            ));
+        }
+        let merge = info.parents.len() > 1;
+        let mut tag: Option<String> = None;
+        if merge {
+            if !p.merges {
+                out.push(Finding::new(
+                    Rule::MergeNotAllowed,
+                    format!(
+                        "a merge commit of {} parents, and `rendered.merges` is false",
+                        info.parents.len()
+                    ),
+                ));
+            } else if p.message.is_some() && !DEFAULT_MERGE.is_match(&meta.subject) {
+                out.push(Finding::new(
+                    Rule::MessageMismatch,
+                    format!(
+                        "a merge commit whose subject `{}` is not git's default merge message",
+                        meta.subject
+                    ),
+                ));
+            }
+        } else {
+            let mut revision = None;
+            if let Some(pattern) = &p.message {
+                match pattern.regex.captures(&meta.subject) {
+                    Some(c) => {
+                        revision = c.name("revision").map(|m| m.as_str().to_string());
+                        tag = c.name("tag").map(|m| m.as_str().to_string());
+                    }
+                    None => out.push(Finding::new(
+                        Rule::MessageMismatch,
+                        format!(
+                            "the subject `{}` does not match `rendered.message` `{}`",
+                            meta.subject, pattern.text
+                        ),
+                    )),
+                }
+            }
+            if let (Some(revision), Some(tag)) = (&revision, &tag)
+                && *tag != format!("git-{revision}")
+            {
+                out.push(Finding::new(
+                    Rule::PairingMismatch,
+                    format!(
+                        "the message names revision {revision} but tag {tag}; the tag must be git-{revision}"
+                    ),
+                ));
+            }
+            for (token, pattern) in &p.trailers {
+                let values: Vec<&str> = meta
+                    .trailers
+                    .iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(token))
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                if !values.iter().any(|v| pattern.regex.is_match(v)) {
+                    let message = if values.is_empty() {
+                        format!("the message has no `{token}:` trailer")
+                    } else {
+                        format!(
+                            "no `{token}:` trailer matches `{}` (found: {})",
+                            pattern.text,
+                            values.join(", ")
+                        )
+                    };
+                    out.push(Finding::new(Rule::MissingTrailer, message));
+                }
+            }
+            if tag.is_none() {
+                tag = first_git_tag(&meta.subject).map(str::to_string);
+            }
+            out.extend(self.check_freight(tag.as_deref(), &meta.subject));
+        }
+        let parents: Vec<Option<ObjectId>> = if info.parents.is_empty() {
+            vec![None]
+        } else {
+            info.parents
+                .iter()
+                .map(|parent| repo.commit(parent).map(|c| Some(c.tree)))
+                .collect::<Result<_, _>>()?
+        };
+        let check_paths = !p.paths.matches_everything();
+        let check_images = !merge && !p.images.is_empty() && tag.is_some();
+        if !check_paths && !check_images {
+            return Ok(out);
+        }
+        let mut outside: BTreeMap<Vec<u8>, ()> = BTreeMap::new();
+        let mut manifests: BTreeMap<Vec<u8>, ObjectId> = BTreeMap::new();
+        for parent_tree in parents {
+            let mut changed = Vec::new();
+            changed_paths(
+                repo,
+                parent_tree,
+                Some(info.tree),
+                &mut Vec::new(),
+                &mut changed,
+            )?;
+            for (path, entry) in changed {
+                if check_paths && !p.paths.is_match(&String::from_utf8_lossy(&path)) {
+                    outside.insert(path.clone(), ());
+                }
+                if check_images
+                    && let Some(entry) = entry
+                    && !entry.is_tree()
+                    && is_yaml(&path)
+                {
+                    manifests.insert(path, entry.id);
+                }
+            }
+        }
+        if !outside.is_empty() {
+            let mut details: Vec<String> = outside
+                .keys()
+                .take(MAX_LISTED_PATHS)
+                .map(|p| display_path(p))
+                .collect();
+            if outside.len() > MAX_LISTED_PATHS {
+                details.push(format!("... and {} more", outside.len() - MAX_LISTED_PATHS));
+            }
+            out.push(
+                Finding::new(
+                    Rule::PathOutsideRender,
+                    format!(
+                        "changes {} path(s) outside `rendered.paths` ({})",
+                        outside.len(),
+                        p.paths.texts.join(", ")
+                    ),
+                )
+                .with_details(details),
+            );
+        }
+        if let Some(tag) = tag.filter(|_| check_images) {
+            for (path, blob) in manifests {
+                out.extend(self.check_images(repo, &path, blob, &tag)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `unknown-freight`: the commit must name freight, and with `freight: snapshot` that
+    /// release must exist on the snapshot branch.
+    fn check_freight(&self, tag: Option<&str>, subject: &str) -> Option<Finding> {
+        let p = self.policy;
+        let wants_tag = p.freight == FreightMode::Snapshot || !p.images.is_empty();
+        match tag {
+            None if wants_tag => Some(Finding::new(
+                Rule::UnknownFreight,
+                format!(
+                    "the subject `{subject}` names no freight (no `git-<40 or 64 hex>` token{})",
+                    if p.message.is_some() {
+                        " and no `tag` group in `rendered.message`"
+                    } else {
+                        ""
+                    }
+                ),
+            )),
+            Some(tag) if p.freight == FreightMode::Snapshot => {
+                let known = self
+                    .freight
+                    .as_ref()
+                    .is_some_and(|names| names.contains(tag.as_bytes()));
+                (!known).then(|| {
+                    Finding::new(
+                        Rule::UnknownFreight,
+                        format!(
+                            "names freight {tag}, which is not a release directory on {}",
+                            self.freight_origin
+                        ),
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `pairing-mismatch` for one rendered YAML file.
+    fn check_images(
+        &mut self,
+        repo: &Repo,
+        path: &[u8],
+        blob: ObjectId,
+        tag: &str,
+    ) -> Result<Option<Finding>, ReadError> {
+        let shown = display_path(path);
+        if !self.manifests.contains_key(&blob) {
+            let listed = &self.policy.images;
+            let size = repo.object_size(&blob)?;
+            let scanned = if size > MAX_MANIFEST_BYTES {
+                Err(format!(
+                    "it is {size} bytes; images are read from files of at most {MAX_MANIFEST_BYTES} bytes"
+                ))
+            } else {
+                let bytes = repo.blob(&blob)?;
+                match std::str::from_utf8(&bytes) {
+                    Err(_) => Err("it is not UTF-8 text".to_string()),
+                    Ok(text) => images::scan(text)
+                        .map(|all| {
+                            all.into_iter()
+                                .filter(|i| {
+                                    listed.iter().any(|l| l == images::repository(&i.reference))
+                                })
+                                .collect()
+                        })
+                        .map_err(|e| format!("line {}: {}", e.line, e.message)),
+                }
+            };
+            self.manifests.insert(blob, scanned);
+        }
+        let finding = match &self.manifests[&blob] {
+            Err(why) => Some(
+                Finding::new(
+                    Rule::PairingMismatch,
+                    format!("cannot read the images of {shown}: {why}"),
+                )
+                .at(shown),
+            ),
+            Ok(found) => {
+                let wrong: Vec<String> = found
+                    .iter()
+                    .filter(|i| image_tag(&i.reference) != Some(tag))
+                    .map(|i| format!("{shown}:{}: {}", i.line, i.reference))
+                    .collect();
+                (!wrong.is_empty()).then(|| {
+                    Finding::new(
+                        Rule::PairingMismatch,
+                        format!(
+                            "{} image(s) of {} in {shown} are not tagged {tag}, the freight the commit names",
+                            wrong.len(),
+                            self.policy.images.join(", ")
+                        ),
+                    )
+                    .at(shown.clone())
+                    .with_details(wrong)
+                })
+            }
+        };
+        Ok(finding)
+    }
+
+    /// How each commit a review-branch update adds got there: (a) a renderer commit already on
+    /// a proposal branch; (b) a merge of a proposal commit with its tree; (c) a squash by the
+    /// forge with the tree of a proposal branch tip. Anything else bypassed review.
+    pub fn check_review(
+        &mut self,
+        repo: &Repo,
+        review: &Review<'_>,
+    ) -> Result<Vec<Finding>, ReadError> {
+        let p = self.policy;
+        let added: HashSet<ObjectId> = review.added.iter().copied().collect();
+        // The first-parent chain from the new tip down to what was there before.
+        let mut chain = HashSet::new();
+        let mut cursor = Some(review.new);
+        while let Some(c) = cursor.filter(|c| added.contains(c)) {
+            chain.insert(c);
+            cursor = repo.commit(&c)?.parents.first().copied();
+        }
+        let mut tip_trees = HashSet::new();
+        for tip in review.proposal_tips {
+            tip_trees.insert(repo.commit(tip)?.tree);
+        }
+        let empty_tree = ObjectId::empty_tree(repo.object_hash());
+        let mut out = Vec::new();
+        for &id in review.added {
+            let on_chain = chain.contains(&id);
+            if review.proposed.contains(&id) || (review.history && !on_chain) {
+                out.extend(self.check_commit(repo, id)?);
+                continue;
+            }
+            let info = repo.commit(&id)?;
+            let meta = repo.commit_meta(&id)?;
+            let by_renderer = p.renderer.is_match(&meta.committer);
+            let by_forge = p.forge.is_match(&meta.committer);
+            if info.parents.is_empty()
+                && review.old.is_none()
+                && info.tree == empty_tree
+                && by_renderer
+            {
+                continue; // the empty root commit Kargo makes when it creates the branch
+            }
+            let bypassed = |message: String| {
+                Finding::new(Rule::ReviewBypassed, message)
+                    .in_commit(id)
+                    .on_ref(review.ref_name)
+            };
+            if !on_chain {
+                out.push(bypassed(format!(
+                    "brought into {} by a merge, but it is on no proposal branch ({})",
+                    review.ref_name,
+                    p.proposals.texts.join(", ")
+                )));
+                continue;
+            }
+            match info.parents.as_slice() {
+                [_, other] => {
+                    if !by_renderer && !by_forge {
+                        out.push(bypassed(format!(
+                            "a merge committed by `{}`, which is neither the renderer ({}) nor the forge ({})",
+                            meta.committer,
+                            p.renderer.texts.join(", "),
+                            p.forge.texts.join(", ")
+                        )));
+                        continue;
+                    }
+                    let proposed = review.history
+                        || review.proposed.contains(other)
+                        || review.proposal_tips.contains(other);
+                    if !proposed {
+                        out.push(bypassed(format!(
+                            "merges {other}, which is on no proposal branch ({})",
+                            p.proposals.texts.join(", ")
+                        )));
+                        continue;
+                    }
+                    let merged_tree = repo.commit(other)?.tree;
+                    if merged_tree != info.tree {
+                        let (count, details) =
+                            diff_trees(repo, Some(merged_tree), Some(info.tree))?;
+                        out.push(
+                            Finding::new(
+                                Rule::MergeAltered,
+                                format!(
+                                    "the merge's tree differs from the tree of the proposal commit {other} it merges ({count} path(s))"
+                                ),
+                            )
+                            .in_commit(id)
+                            .on_ref(review.ref_name)
+                            .with_details(details),
+                        );
+                    }
+                }
+                [_] if by_forge => {
+                    if !review.history && !tip_trees.contains(&info.tree) {
+                        out.push(
+                            Finding::new(
+                                Rule::MergeAltered,
+                                format!(
+                                    "a squash committed by the forge (`{}`) whose tree is the tree of no proposal branch tip",
+                                    meta.committer
+                                ),
+                            )
+                            .in_commit(id)
+                            .on_ref(review.ref_name),
+                        );
+                    }
+                }
+                [_] if review.history && by_renderer => {
+                    out.extend(self.check_commit(repo, id)?);
+                }
+                _ => out.push(bypassed(format!(
+                    "committed by `{}`: neither a commit of a proposal branch, nor a merge of one, nor a squash by the forge",
+                    meta.committer
+                ))),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn is_yaml(path: &[u8]) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(b".yaml") || lower.ends_with(b".yml")
+}
+
+/// Every path that differs between two trees, with its entry in `new` (`None`: removed).
+/// Subtrees with equal ids are skipped; added or removed directories list their files.
+fn changed_paths(
+    repo: &Repo,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<(Vec<u8>, Option<Entry>)>,
+) -> Result<(), ReadError> {
+    let entries = |id: Option<ObjectId>| -> Result<BTreeMap<Vec<u8>, Entry>, ReadError> {
+        Ok(match id {
+            Some(id) => repo
+                .tree(&id)?
+                .into_iter()
+                .map(|e| (e.name.clone(), e))
+                .collect(),
+            None => BTreeMap::new(),
+        })
+    };
+    let mut old_entries = entries(old)?;
+    let new_entries = entries(new)?;
+    let mut visit = |name: &[u8],
+                     o: Option<Entry>,
+                     n: Option<Entry>,
+                     out: &mut Vec<(Vec<u8>, Option<Entry>)>|
+     -> Result<(), ReadError> {
+        if let (Some(o), Some(n)) = (&o, &n)
+            && o.id == n.id
+            && o.kind == n.kind
+        {
+            return Ok(());
+        }
+        let len = prefix.len();
+        prefix.extend_from_slice(name);
+        let o_tree = o.as_ref().filter(|e| e.is_tree()).map(|e| e.id);
+        let n_tree = n.as_ref().filter(|e| e.is_tree()).map(|e| e.id);
+        if o_tree.is_some() || n_tree.is_some() {
+            prefix.push(b'/');
+            changed_paths(repo, o_tree, n_tree, prefix, out)?;
+            prefix.truncate(len + name.len());
+        }
+        let o_file = o.filter(|e| !e.is_tree());
+        let n_file = n.filter(|e| !e.is_tree());
+        if o_file.is_some() || n_file.is_some() {
+            out.push((prefix.clone(), n_file));
+        }
+        prefix.truncate(len);
+        Ok(())
+    };
+    for (name, n) in new_entries {
+        let o = old_entries.remove(&name);
+        visit(&name, o, Some(n), out)?;
+    }
+    for (name, o) in old_entries {
+        visit(&name, Some(o), None, out)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_git_tag_is_a_whole_token() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(
+            first_git_tag(&format!("Render staging from git-{sha} [skip ci]")),
+            Some(format!("git-{sha}").as_str())
+        );
+        assert_eq!(first_git_tag(&format!("Render from git-{sha}0")), None);
+        assert_eq!(first_git_tag(&format!("Render from xgit-{sha}")), None);
+        assert_eq!(first_git_tag("Render from git-abc"), None);
+    }
+
+    #[test]
+    fn pusher_comes_from_the_most_specific_variable() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let p = Pusher::from_env(env(&[("REMOTE_USER", "web"), ("GL_USERNAME", "alice")]));
+        assert_eq!(
+            p.map(|p| (p.login, p.source)),
+            Some(("alice".into(), "GL_USERNAME"))
+        );
+        assert_eq!(Pusher::from_env(env(&[("GL_USER", " ")])), None);
+    }
+}
