@@ -447,20 +447,20 @@ impl<'p> RenderedChecker<'p> {
         let mut out = Vec::new();
         for &id in review.added {
             let on_chain = chain.contains(&id);
-            if review.proposed.contains(&id) || (review.history && !on_chain) {
-                out.extend(self.check_commit(repo, id)?);
-                continue;
-            }
             let info = repo.commit(&id)?;
             let meta = repo.commit_meta(&id)?;
             let by_renderer = p.renderer.is_match(&meta.committer);
             let by_forge = p.forge.is_match(&meta.committer);
             if info.parents.is_empty()
-                && review.old.is_none()
                 && info.tree == empty_tree
                 && by_renderer
+                && p.renderer.is_match(&meta.author)
             {
                 continue; // the empty root commit Kargo makes when it creates the branch
+            }
+            if review.proposed.contains(&id) || (review.history && !on_chain) {
+                out.extend(self.check_commit(repo, id)?);
+                continue;
             }
             let bypassed = |message: String| {
                 Finding::new(Rule::ReviewBypassed, message)

@@ -14,3 +14,5 @@ mod install;
 mod modes;
 #[path = "it/policy.rs"]
 mod policy;
+#[path = "it/rendered.rs"]
+mod rendered;

@@ -158,9 +158,25 @@ impl Env {
     }
 
     pub fn push(&self, work: &Path, args: &[&str]) -> Run {
-        let mut all = vec!["push", "origin"];
-        all.extend_from_slice(args);
-        self.git(work, &all)
+        self.push_env(work, args, &[])
+    }
+
+    /// `git push origin ARGS` with extra environment variables, which reach the server's hook
+    /// (as a hosting platform's pusher variables would).
+    pub fn push_env(&self, work: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut c = self.cmd("git", work);
+        c.arg("push").arg("origin").args(args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        self.run(c)
+    }
+
+    /// `fixtures/kargo.sh ARGS` (see its header); returns what it printed, trimmed.
+    pub fn kargo(&self, args: &[&str]) -> String {
+        let mut c = self.cmd("bash", self.path());
+        c.arg(root().join("fixtures/kargo.sh")).args(args);
+        self.run(c).ok().stdout.trim().to_string()
     }
 
     pub fn rev(&self, dir: &Path, rev: &str) -> String {

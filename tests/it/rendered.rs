@@ -1,0 +1,645 @@
+//! The rendered-branch contract through real `git push`es into a bare server with the
+//! pre-receive hook: Kargo's stage branches, the production review flow, pushers, and both
+//! reference layouts with the example policies from `docs/policies/`.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{Env, Run, root};
+
+const KARGO: &str = "Kargo <no-reply@kargo.io>";
+const ENGINEER: &str = "Platform Engineer <platform@example.com>";
+const IMAGE: &str = "ghcr.io/code-dot-org/code-dot-org";
+
+fn example_policy(name: &str) -> String {
+    root()
+        .join("docs/policies")
+        .join(name)
+        .to_str()
+        .expect("utf-8")
+        .to_string()
+}
+
+/// A repository with a few releases on `main`, its server, and `stage/staging` created by Kargo.
+fn staged(env: &Env) -> (PathBuf, PathBuf) {
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let w = work.to_str().expect("utf-8");
+    env.kargo(&["render", w, "stage/staging"]);
+    env.push(&work, &["stage/staging"]).ok();
+    (work, server)
+}
+
+fn w(path: &Path) -> &str {
+    path.to_str().expect("utf-8")
+}
+
+fn assert_rejected(run: &Run, rule: &str, what: &str) {
+    assert_ne!(run.code, 0, "{what}: accepted:\n{}", run.all());
+    assert!(
+        run.stderr.contains(rule),
+        "{what}: {rule} not named:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("pre-receive hook declined"),
+        "{what}:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn kargo_creates_and_promotes_stage_branches() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    assert_eq!(
+        env.rev(&server, "stage/staging"),
+        env.rev(&work, "stage/staging")
+    );
+    // A new release on main, then its promotion.
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    env.kargo(&["render", w(&work), "stage/staging"]);
+    let run = env.push(&work, &["stage/staging"]).ok();
+    assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
+    // Another stage, created the same way.
+    env.kargo(&["render", w(&work), "stage/test"]);
+    env.push(&work, &["stage/test"]).ok();
+    assert_eq!(env.rev(&server, "stage/test"), env.rev(&work, "stage/test"));
+}
+
+#[test]
+fn kargo_merge_commit_on_a_stage_branch_is_accepted() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    let base = env.rev(&work, "stage/staging");
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    // Another promotion moved the branch while this one rendered on the old tip.
+    env.kargo(&["render", w(&work), "stage/staging"]);
+    env.push(&work, &["stage/staging"]).ok();
+    env.kargo(&[
+        "render",
+        w(&work),
+        "kargo-local",
+        "--stage",
+        "staging",
+        "--parent",
+        &base,
+    ]);
+    let merge = env.kargo(&["kargo-merge", w(&work), "stage/staging", "kargo-local"]);
+    let run = env.push(&work, &["stage/staging"]).ok();
+    assert!(run.stderr.contains("2 commit(s) judged"), "{}", run.stderr);
+    assert_eq!(env.rev(&server, "stage/staging"), merge);
+}
+
+#[test]
+fn main_history_cannot_become_or_feed_a_stage_branch() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    let before = env.state(&server);
+    // main's history, pushed as a new stage branch: every commit is judged.
+    let run = env.push(&work, &["main:refs/heads/stage/test"]);
+    assert_rejected(&run, "foreign-author", "main as a stage branch");
+    assert!(run.stderr.contains("CI Release Bot"), "{}", run.stderr);
+    // A Kargo-looking commit on top of main.
+    env.kargo(&["render", w(&work), "stage/test", "--parent", "main"]);
+    let run = env.push(&work, &["stage/test"]);
+    assert_rejected(&run, "foreign-committer", "Kargo commit on main");
+    assert_eq!(env.state(&server), before, "server changed");
+}
+
+/// One way to break the rendered contract: the policy (server-side file), the rule, and how to
+/// make the push. Each case starts from `stage/staging` as Kargo created it.
+struct Case {
+    rule: &'static str,
+    policy: &'static str,
+    make: fn(&Env, &Path) -> Vec<String>,
+    vars: &'static [(&'static str, &'static str)],
+}
+
+fn render(env: &Env, work: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["render", w(work), "stage/staging"];
+    args.extend_from_slice(extra);
+    env.kargo(&args);
+    vec!["stage/staging".into()]
+}
+
+const CASES: &[Case] = &[
+    Case {
+        rule: "foreign-author",
+        policy: "",
+        make: |env, work| render(env, work, &["--author", ENGINEER]),
+        vars: &[],
+    },
+    Case {
+        rule: "foreign-committer",
+        policy: "",
+        make: |env, work| render(env, work, &["--identity", ENGINEER, "--author", KARGO]),
+        vars: &[],
+    },
+    Case {
+        rule: "message-mismatch",
+        policy: "rendered:\n  message: '^Render (?P<stage>\\S+) from (?P<tag>git-[0-9a-f]{40}) \\[skip ci\\]$'\n",
+        make: |env, work| render(env, work, &["--message", "Hotfix staging manifests"]),
+        vars: &[],
+    },
+    Case {
+        rule: "missing-trailer",
+        policy: "rendered:\n  trailers: {Kargo-Promotion: '^[a-z0-9.-]+$'}\n",
+        make: |env, work| render(env, work, &[]),
+        vars: &[],
+    },
+    Case {
+        rule: "path-outside-render",
+        policy: "rendered:\n  paths: [manifests.yaml]\n",
+        make: |env, work| render(env, work, &["--extra", "notes/hand-edit.txt"]),
+        vars: &[],
+    },
+    Case {
+        rule: "merge-not-allowed",
+        policy: "rendered:\n  merges: false\n",
+        make: |env, work| {
+            let base = env.rev(work, "stage/staging");
+            env.kargo(&["render", w(work), "stage/staging"]);
+            env.kargo(&[
+                "render",
+                w(work),
+                "kargo-local",
+                "--stage",
+                "staging",
+                "--parent",
+                &base,
+            ]);
+            env.kargo(&["kargo-merge", w(work), "stage/staging", "kargo-local"]);
+            vec!["stage/staging".into()]
+        },
+        vars: &[],
+    },
+    Case {
+        rule: "non-fast-forward",
+        policy: "",
+        make: |env, work| {
+            render(env, work, &["--orphan"]);
+            vec!["+stage/staging".into()]
+        },
+        vars: &[],
+    },
+    Case {
+        rule: "branch-deleted",
+        policy: "",
+        make: |_, _| vec![":stage/staging".into()],
+        vars: &[],
+    },
+    Case {
+        rule: "unauthorized-pusher",
+        policy: "rendered:\n  pushers: [kargo-bot]\n",
+        make: |env, work| render(env, work, &[]),
+        vars: &[("GITEA_PUSHER_NAME", "mallory")],
+    },
+    Case {
+        rule: "unknown-freight",
+        policy: "",
+        make: |env, work| {
+            render(
+                env,
+                work,
+                &["--revision", "1111111111111111111111111111111111111111"],
+            )
+        },
+        vars: &[],
+    },
+    Case {
+        rule: "pairing-mismatch",
+        policy: "rendered:\n  images: [ghcr.io/code-dot-org/code-dot-org]\n",
+        make: |env, work| {
+            render(
+                env,
+                work,
+                &[
+                    "--image-tag",
+                    "git-2222222222222222222222222222222222222222",
+                ],
+            )
+        },
+        vars: &[],
+    },
+];
+
+#[test]
+fn each_rendered_rule_rejects_and_leaves_the_server_unchanged() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    let tip = env.rev(&work, "stage/staging");
+    for (i, case) in CASES.iter().enumerate() {
+        env.git(&work, &["update-ref", "refs/heads/stage/staging", &tip])
+            .ok();
+        let _ = env.git(&work, &["update-ref", "-d", "refs/heads/kargo-local"]);
+        let policy = env.path().join(format!("policy-{i}.yaml"));
+        env.write(&policy, case.policy);
+        let args = (case.make)(&env, &work);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut vars = vec![("FREIGHT_GUARD_CONFIG", w(&policy))];
+        vars.extend_from_slice(case.vars);
+        let before = env.state(&server);
+        let run = env.push_env(&work, &args, &vars);
+        assert_rejected(&run, case.rule, case.rule);
+        assert_eq!(env.state(&server), before, "{}: server changed", case.rule);
+    }
+}
+
+#[test]
+fn pairing_of_revision_and_tag_in_the_message() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    env.server(&work);
+    let rev = "3333333333333333333333333333333333333333";
+    let other = "4444444444444444444444444444444444444444";
+    let policy = example_policy("common-case.yaml");
+    let vars = [("FREIGHT_GUARD_CONFIG", policy.as_str())];
+    let msg = format!("Render staging for {rev} with git-{other}");
+    env.kargo(&[
+        "render",
+        w(&work),
+        "stage/staging",
+        "--design",
+        "common",
+        "--revision",
+        rev,
+        "--image-tag",
+        &format!("git-{other}"),
+        "--message",
+        &msg,
+    ]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_rejected(&run, "pairing-mismatch", "revision and tag disagree");
+    assert!(
+        run.stderr.contains(&format!("must be git-{rev}")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn common_case_layout_with_its_example_policy() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let policy = example_policy("common-case.yaml");
+    let vars = [("FREIGHT_GUARD_CONFIG", policy.as_str())];
+    let rev = "5555555555555555555555555555555555555555";
+    // freight: none, so a revision with no release directory is fine.
+    env.kargo(&[
+        "render",
+        w(&work),
+        "stage/staging",
+        "--design",
+        "common",
+        "--revision",
+        rev,
+    ]);
+    let run = env.push_env(&work, &["stage/staging"], &vars).ok();
+    assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
+    let tip = env.rev(&work, "stage/staging");
+    // An app image with another tag in the rendered manifests.
+    env.kargo(&[
+        "render",
+        w(&work),
+        "stage/staging",
+        "--design",
+        "common",
+        "--revision",
+        rev,
+        "--image-tag",
+        "git-6666666666666666666666666666666666666666",
+    ]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_rejected(&run, "pairing-mismatch", "image tag");
+    assert!(
+        run.stderr.contains(&format!(
+            "{IMAGE}:git-6666666666666666666666666666666666666666"
+        )),
+        "{}",
+        run.stderr
+    );
+    // Output outside apps/codeai/deployments/<d>/deploy/.
+    env.git(&work, &["update-ref", "refs/heads/stage/staging", &tip])
+        .ok();
+    env.kargo(&[
+        "render",
+        w(&work),
+        "stage/staging",
+        "--design",
+        "common",
+        "--revision",
+        rev,
+        "--extra",
+        "apps/codeai/deployments/staging/values.yaml",
+    ]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_rejected(&run, "path-outside-render", "outside deploy/");
+    assert_eq!(env.rev(&server, "stage/staging"), tip);
+}
+
+#[test]
+fn source_snapshot_layout_with_its_example_policy() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    env.server(&work);
+    let policy = example_policy("source-snapshot.yaml");
+    let vars = [("FREIGHT_GUARD_CONFIG", policy.as_str())];
+    env.kargo(&["render", w(&work), "stage/staging"]);
+    let run = env.push_env(&work, &["stage/staging"], &vars).ok();
+    assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
+    // The common-case message does not fit this design.
+    let rev = "7777777777777777777777777777777777777777";
+    env.kargo(&[
+        "render",
+        w(&work),
+        "stage/staging",
+        "--message",
+        &format!("Render staging for {rev} with git-{rev}"),
+    ]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_rejected(&run, "message-mismatch", "common-case message");
+}
+
+#[test]
+fn production_changes_only_by_merging_a_reviewed_proposal() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let wt = w(&work);
+    // Kargo creates the review branch, then proposes.
+    env.kargo(&["init", wt, "stage/production"]);
+    env.push(&work, &["stage/production"]).ok();
+    let p1 = env.kargo(&["propose", wt, "production"]);
+    env.push(&work, &[&p1]).ok();
+    // The forge merges it with a merge commit.
+    env.kargo(&["merge", wt, &p1]);
+    let run = env.push(&work, &["stage/production"]).ok();
+    assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
+    // Next release: squash merge.
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    let p2 = env.kargo(&["propose", wt, "production"]);
+    env.push(&work, &[&p2]).ok();
+    env.kargo(&["merge", wt, &p2, "--squash"]);
+    env.push(&work, &["stage/production"]).ok();
+    // Next release: fast-forward.
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    let p3 = env.kargo(&["propose", wt, "production"]);
+    env.push(&work, &[&p3]).ok();
+    env.kargo(&["merge", wt, &p3, "--ff"]);
+    env.push(&work, &["stage/production"]).ok();
+    assert_eq!(env.rev(&server, "stage/production"), env.rev(&work, &p3));
+
+    let tip = env.rev(&work, "stage/production");
+    let before = env.state(&server);
+    let reset = || {
+        env.git(&work, &["update-ref", "refs/heads/stage/production", &tip])
+            .ok();
+    };
+    // A merge whose tree was edited after review.
+    env.breaks("valid", &work);
+    let p4 = env.kargo(&["propose", wt, "production"]);
+    let run = env.push(&work, &[&p4, "HEAD:main"]).ok();
+    assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
+    let before_merges = env.state(&server);
+    env.kargo(&["merge", wt, &p4, "--edit"]);
+    let run = env.push(&work, &["stage/production"]);
+    assert_rejected(&run, "merge-altered", "edited merge");
+    reset();
+    env.kargo(&["merge", wt, &p4, "--squash", "--edit"]);
+    let run = env.push(&work, &["stage/production"]);
+    assert_rejected(&run, "merge-altered", "edited squash");
+    // The renderer pushing straight to production.
+    reset();
+    env.kargo(&["render", wt, "stage/production"]);
+    let run = env.push(&work, &["stage/production"]);
+    assert_rejected(&run, "review-bypassed", "direct render");
+    // A merge of a commit that is on no proposal branch.
+    reset();
+    env.kargo(&[
+        "render",
+        wt,
+        "unreviewed",
+        "--stage",
+        "production",
+        "--parent",
+        &tip,
+    ]);
+    env.kargo(&["merge", wt, "unreviewed"]);
+    let run = env.push(&work, &["stage/production"]);
+    assert_rejected(&run, "review-bypassed", "unreviewed merge");
+    assert!(
+        run.stderr.contains("on no proposal branch"),
+        "{}",
+        run.stderr
+    );
+    // A proposal and its merge in the same push: the proposal was never open for review.
+    reset();
+    let p5 = env.kargo(&["propose", wt, "production"]);
+    env.kargo(&["merge", wt, &p5]);
+    let run = env.push(&work, &[&p5, "stage/production"]);
+    assert_rejected(&run, "review-bypassed", "proposal merged in its own push");
+    assert_eq!(env.state(&server), before_merges, "server changed");
+    assert_ne!(before, before_merges);
+}
+
+#[test]
+fn proposals_are_judged_on_top_of_the_review_branch() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    env.server(&work);
+    let wt = w(&work);
+    env.kargo(&["init", wt, "stage/production"]);
+    env.push(&work, &["stage/production"]).ok();
+    let p1 = env.kargo(&["propose", wt, "production"]);
+    env.push(&work, &[&p1]).ok();
+    env.kargo(&["merge", wt, &p1]);
+    env.push(&work, &["stage/production"]).ok();
+    // The forge's merge commit is on stage/production, so a new proposal does not carry it.
+    let p2 = env.kargo(&["propose", wt, "production"]);
+    let run = env.push(&work, &[&p2]).ok();
+    assert!(run.stderr.contains("1 commit(s) judged"), "{}", run.stderr);
+    // A proposal by someone else.
+    let p3 = env.kargo(&["propose", wt, "production", "--identity", ENGINEER]);
+    let run = env.push(&work, &[&p3]);
+    assert_rejected(&run, "foreign-author", "human proposal");
+    // A proposal whose freight was never released.
+    let p4 = env.kargo(&[
+        "propose",
+        wt,
+        "production",
+        "--revision",
+        "8888888888888888888888888888888888888888",
+    ]);
+    let run = env.push(&work, &[&p4]);
+    assert_rejected(&run, "unknown-freight", "unreleased freight");
+}
+
+#[test]
+fn check_judges_a_proposal_pull_request() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let wt = w(&work);
+    env.kargo(&["init", wt, "stage/production"]);
+    let good = env.kargo(&["propose", wt, "production"]);
+    let bad = env.kargo(&["propose", wt, "production", "--author", ENGINEER]);
+    let base = env.rev(&work, "stage/production");
+    for (proposal, code) in [(&good, 0), (&bad, 1)] {
+        let head = env.rev(&work, proposal);
+        let ref_name = format!("refs/heads/{proposal}");
+        let run = env.fg(
+            &work,
+            &[
+                "--format", "json", "check", "--base", &base, "--head", &head, "--ref", &ref_name,
+            ],
+            "",
+        );
+        assert_eq!(run.code, code, "{proposal}:\n{}", run.all());
+        if code == 1 {
+            assert!(run.stdout.contains("\"foreign-author\""), "{}", run.stdout);
+            assert!(run.stdout.contains(&ref_name), "{}", run.stdout);
+        }
+    }
+}
+
+#[test]
+fn pushers_from_each_platform() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    // A policy file holding only `rendered.pushers`: every other key keeps its default.
+    env.write(
+        &work.join(".freight-guard.yaml"),
+        "rendered:\n  pushers: [kargo-bot, user-42]\n",
+    );
+    env.git(&work, &["add", ".freight-guard.yaml"]).ok();
+    env.git(&work, &["commit", "-q", "-m", "Restrict rendered pushers"])
+        .ok();
+    env.push(&work, &["HEAD:main"]).ok();
+    let wt = w(&work);
+    let platforms: &[&[(&str, &str)]] = &[
+        &[("GITHUB_USER_LOGIN", "kargo-bot"), ("GITHUB_VIA", "git")],
+        &[("GL_USERNAME", "kargo-bot"), ("GL_ID", "user-42")],
+        &[("GL_ID", "user-42")],
+        &[("GITEA_PUSHER_NAME", "kargo-bot")],
+        &[("GL_USER", "kargo-bot")],
+        &[("REMOTE_USER", "kargo-bot")],
+    ];
+    for vars in platforms {
+        env.kargo(&["render", wt, "stage/staging"]);
+        let before = env.state(&server);
+        // The same variable naming someone else.
+        let other: Vec<(&str, &str)> = vars
+            .iter()
+            .map(|(k, v)| {
+                (
+                    *k,
+                    if k.starts_with("GITHUB_VIA") {
+                        *v
+                    } else {
+                        "mallory"
+                    },
+                )
+            })
+            .collect();
+        let run = env.push_env(&work, &["stage/staging"], &other);
+        assert_rejected(&run, "unauthorized-pusher", vars[0].0);
+        assert!(run.stderr.contains("mallory"), "{}", run.stderr);
+        assert_eq!(env.state(&server), before);
+        let run = env.push_env(&work, &["stage/staging"], vars);
+        assert_eq!(run.code, 0, "{vars:?}:\n{}", run.all());
+    }
+    // No platform variable at all.
+    env.kargo(&["render", wt, "stage/staging"]);
+    let run = env.push(&work, &["stage/staging"]);
+    assert_rejected(&run, "unauthorized-pusher", "no variable");
+    assert!(
+        run.stderr.contains("did not say who pushed"),
+        "{}",
+        run.stderr
+    );
+    // Everything else is still enforced: the renderer identity and the snapshot contract.
+    env.kargo(&["render", wt, "stage/staging", "--author", ENGINEER]);
+    let run = env.push_env(&work, &["stage/staging"], &[("GL_USER", "kargo-bot")]);
+    assert_rejected(
+        &run,
+        "foreign-author",
+        "identity under a pushers-only policy",
+    );
+    env.breaks("mirror-mismatch", &work);
+    let run = env.push(&work, &["HEAD:main"]);
+    assert_rejected(
+        &run,
+        "mirror-mismatch",
+        "snapshot under a pushers-only policy",
+    );
+}
+
+#[test]
+fn pushers_are_not_enforced_when_the_list_is_empty() {
+    let env = Env::new();
+    let (work, _server) = staged(&env);
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    env.kargo(&["render", w(&work), "stage/staging"]);
+    env.push(&work, &["stage/staging"]).ok();
+}
+
+#[test]
+fn one_bad_ref_rejects_the_whole_push_and_every_finding_is_reported() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    let main_tip = env.rev(&work, "HEAD");
+    let before = env.state(&server);
+    // Good main, bad stage branch.
+    env.breaks("valid", &work);
+    env.kargo(&["render", w(&work), "stage/staging", "--author", ENGINEER]);
+    let run = env.push(&work, &["HEAD:main", "stage/staging"]);
+    assert_rejected(&run, "foreign-author", "bad stage");
+    assert_eq!(env.state(&server), before, "server changed");
+    // Both bad: each finding is reported.
+    env.git(&work, &["reset", "-q", "--hard", &main_tip]).ok();
+    env.breaks("mirror-mismatch", &work);
+    let run = env.push(&work, &["HEAD:main", "stage/staging"]);
+    assert_rejected(&run, "foreign-author", "both bad");
+    assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+    assert!(run.stderr.contains("refs/heads/main"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("refs/heads/stage/staging"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before, "server changed");
+}
+
+#[test]
+fn audit_and_pre_push_judge_rendered_branches() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    env.server(&work);
+    let wt = w(&work);
+    env.kargo(&["render", wt, "stage/staging"]);
+    env.kargo(&["init", wt, "stage/production"]);
+    let p1 = env.kargo(&["propose", wt, "production"]);
+    env.kargo(&["merge", wt, &p1]);
+    let run = env.fg(&work, &["audit"], "").ok();
+    assert!(
+        run.stderr.contains("audit of 4 branch(es)"),
+        "{}",
+        run.stderr
+    );
+    // A hand-made commit on a stage branch shows up in the audit and stops the local push.
+    env.kargo(&["render", wt, "stage/staging", "--identity", ENGINEER]);
+    let run = env.fg(&work, &["audit"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("foreign-committer"), "{}", run.stderr);
+    crate::support::install_hook(&work.join(".git/hooks"), "pre-push");
+    let run = env.push(&work, &["stage/staging"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("foreign-committer"), "{}", run.stderr);
+    assert!(!run.stderr.contains("pre-receive"), "{}", run.stderr);
+}
