@@ -377,12 +377,11 @@ impl<'a> Engine<'a> {
             Class::Review => {
                 self.check_deadline()?;
                 let proposal_tips = self.tips_of(Class::Proposal, &name)?;
-                let mut proposed = HashSet::new();
                 let old: Vec<ObjectId> = update.old.into_iter().collect();
-                for tip in &proposal_tips {
-                    self.check_deadline()?;
-                    proposed.extend(walk::added_commits(self.repo, *tip, &old)?);
-                }
+                let proposed: HashSet<ObjectId> =
+                    walk::added_commits_from(self.repo, &proposal_tips, &old)?
+                        .into_iter()
+                        .collect();
                 let review = Review {
                     ref_name: &name,
                     old: update.old,

@@ -21,6 +21,15 @@ pub fn added_commits(
     tip: ObjectId,
     hidden: &[ObjectId],
 ) -> Result<Vec<ObjectId>, ReadError> {
+    added_commits_from(repo, &[tip], hidden)
+}
+
+/// Commits reachable from any of `tips` but not from any of `hidden`, in one walk.
+pub fn added_commits_from(
+    repo: &Repo,
+    tips: &[ObjectId],
+    hidden: &[ObjectId],
+) -> Result<Vec<ObjectId>, ReadError> {
     #[derive(PartialEq, Eq, PartialOrd, Ord)]
     struct Item(i64, ObjectId);
 
@@ -35,10 +44,12 @@ pub fn added_commits(
             queue.push(Item(c.time, *h));
         }
     }
-    if state.get(&tip).copied() != Some(true) {
-        let c = repo.commit(&tip)?;
-        state.insert(tip, false);
-        queue.push(Item(c.time, tip));
+    for tip in tips {
+        if !state.contains_key(tip) {
+            let c = repo.commit(tip)?;
+            state.insert(*tip, false);
+            queue.push(Item(c.time, *tip));
+        }
     }
 
     let mut slop = SLOP;

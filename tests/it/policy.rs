@@ -104,3 +104,39 @@ fn operational_rules_cannot_be_lowered() {
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stderr.contains("cannot be lowered"), "{}", run.stderr);
 }
+
+#[test]
+fn rendered_settings_are_validated_with_their_lines() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let policy = env.path().join("policy.yaml");
+    env.write(
+        &policy,
+        "rendered:\n  message: '^Render (?P<tag>git-[0-9a-f]{40}'\n  trailers:\n    'Bad Token': '.+'\n    Kargo-Promotion: '[z-a]'\n  images: ['ghcr.io/org/app:git-1']\n  renderer: ['Kargo <no-reply@kargo.io']\n  freight: maybe\n",
+    );
+    let run = env.fg(
+        &work,
+        &["--config", policy.to_str().expect("utf-8"), "audit"],
+        "",
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    for expected in [
+        "policy.yaml:2: `rendered.message`: invalid regular expression",
+        "`Bad Token` is not a trailer name",
+        "`rendered.trailers.Kargo-Promotion`: invalid regular expression",
+        "policy.yaml:6: `rendered.images`: `ghcr.io/org/app:git-1` must be an image repository",
+        "policy.yaml:8: `rendered.freight` must be `snapshot` or `none`",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    // Both example policies are valid.
+    for name in ["source-snapshot.yaml", "common-case.yaml"] {
+        let path = crate::support::root().join("docs/policies").join(name);
+        env.fg(
+            &work,
+            &["--config", path.to_str().expect("utf-8"), "audit"],
+            "",
+        )
+        .ok();
+    }
+}

@@ -65,6 +65,58 @@ fn kargo_creates_and_promotes_stage_branches() {
     env.kargo(&["render", w(&work), "stage/test"]);
     env.push(&work, &["stage/test"]).ok();
     assert_eq!(env.rev(&server, "stage/test"), env.rev(&work, "stage/test"));
+    // A release and its promotion in one push: the freight is checked against main after it.
+    env.breaks("valid", &work);
+    env.kargo(&["render", w(&work), "stage/staging"]);
+    env.push(&work, &["HEAD:main", "stage/staging"]).ok();
+    // The same promotion without the release is unknown freight.
+    env.breaks("valid", &work);
+    env.kargo(&["render", w(&work), "stage/staging"]);
+    let run = env.push(&work, &["stage/staging"]);
+    assert_rejected(&run, "unknown-freight", "promotion before its release");
+}
+
+#[test]
+fn required_trailers_follow_git_trailer_rules() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    let policy = env.path().join("policy.yaml");
+    env.write(
+        &policy,
+        "rendered:\n  trailers: {Kargo-Promotion: '^production\\.[0-9A-Z]+$'}\n",
+    );
+    let vars = [("FREIGHT_GUARD_CONFIG", w(&policy))];
+    let rev = env.git(
+        &work,
+        &[
+            "show",
+            "main:warehouses/codeai/freight/current/freight.yaml",
+        ],
+    );
+    let rev = rev
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("revision: "))
+        .expect("revision")
+        .to_string();
+    let subject = format!("Render staging from git-{rev} [skip ci]");
+    // A trailer block (the last paragraph; tokens compare case-insensitively).
+    let good = format!(
+        "{subject}\n\nRendered for the staging stage.\n\nkargo-promotion: production.01ABC\nSigned-off-by: Kargo <no-reply@kargo.io>"
+    );
+    // The same line inside the body is not a trailer.
+    let bad = format!(
+        "{subject}\n\nKargo-Promotion: production.01ABC\n\nRendered for the staging stage."
+    );
+    env.kargo(&["render", w(&work), "stage/staging", "--message", &bad]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_rejected(&run, "missing-trailer", "trailer in the body");
+    let tip = env.rev(&server, "stage/staging");
+    env.git(&work, &["update-ref", "refs/heads/stage/staging", &tip])
+        .ok();
+    env.kargo(&["render", w(&work), "stage/staging", "--message", &good]);
+    env.push_env(&work, &["stage/staging"], &vars).ok();
 }
 
 #[test]
