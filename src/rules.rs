@@ -203,8 +203,11 @@ reported as a warning when a commit adds it.\n\nFix: move the entry elsewhere, o
         family: Rendered,
         default_severity: Deny,
         summary: "a rendered-branch commit whose author is not the renderer",
-        explanation: "Only the renderer (Kargo, `rendered.renderer`) writes rendered branches. A commit \
-authored by anyone else was not produced by a promotion.\n\nFix: let Kargo render the change.",
+        explanation: "Only the renderer (Kargo, `rendered.renderer`) writes stage and proposal branches. \
+Every commit an update adds is judged, including commits already on `main`: pushing `main`'s history \
+as a stage branch, or a commit on top of it, carries human commits. The author is compared as \
+`Name <email>` with the `rendered.renderer` globs.\n\nFix: let Kargo render the change; to change a \
+stage by hand, change its source on `main` and promote it.",
     },
     RuleInfo {
         rule: Rule::ForeignCommitter,
@@ -212,8 +215,9 @@ authored by anyone else was not produced by a promotion.\n\nFix: let Kargo rende
         family: Rendered,
         default_severity: Deny,
         summary: "a rendered-branch commit whose committer is not the renderer",
-        explanation: "Only the renderer (Kargo, `rendered.renderer`) commits to rendered branches.\n\nFix: \
-let Kargo render the change.",
+        explanation: "Only the renderer (Kargo, `rendered.renderer`) commits to stage and proposal branches; \
+a commit whose author is Kargo but whose committer is someone else was rewritten or cherry-picked by \
+hand.\n\nFix: let Kargo render the change.",
     },
     RuleInfo {
         rule: Rule::MessageMismatch,
@@ -221,9 +225,10 @@ let Kargo render the change.",
         family: Rendered,
         default_severity: Deny,
         summary: "a rendered-branch commit message does not match `rendered.message`",
-        explanation: "When the policy sets `rendered.message`, every rendered commit's message must match \
-it, e.g. `Render <stage> from git-<sha> [skip ci]`.\n\nFix: render through the Stage's promotion \
-template.",
+        explanation: "When the policy sets `rendered.message`, the subject of every rendered commit \
+(`git log --format=%s`) must match it, e.g. `^Render (?P<stage>\\S+) from (?P<tag>git-[0-9a-f]{40}) \
+\\[skip ci\\]$`. Merge commits must carry git's default merge message instead.\n\nFix: render \
+through the Stage's promotion template, or fix the pattern in the policy.",
     },
     RuleInfo {
         rule: Rule::MissingTrailer,
@@ -232,7 +237,9 @@ template.",
         default_severity: Deny,
         summary: "a rendered-branch commit lacks a required trailer",
         explanation: "`rendered.trailers` names trailers every rendered commit must carry, each matching its \
-regex.\n\nFix: add the trailer in the Stage's commit message template.",
+regex. Trailers are read as `git interpret-trailers --parse` reads them: from the last paragraph of \
+the message, tokens compared without case.\n\nFix: add the trailer at the end of the Stage's commit \
+message template, after a blank line.",
     },
     RuleInfo {
         rule: Rule::PathOutsideRender,
@@ -240,8 +247,9 @@ regex.\n\nFix: add the trailer in the Stage's commit message template.",
         family: Rendered,
         default_severity: Deny,
         summary: "a rendered-branch commit changes paths outside `rendered.paths`",
-        explanation: "A rendered commit may only change the paths the renderer writes.\n\nFix: keep the \
-render output inside the configured paths.",
+        explanation: "A rendered commit may only add, change or remove the paths the renderer writes \
+(`rendered.paths`, e.g. `manifests.yaml` or `apps/codeai/deployments/*/deploy/**`), judged against \
+every parent.\n\nFix: keep the render output inside the configured paths.",
     },
     RuleInfo {
         rule: Rule::MergeNotAllowed,
@@ -258,8 +266,9 @@ Fix: rebase instead of merging, or allow merges in the policy.",
         family: Rendered,
         default_severity: Deny,
         summary: "a rendered branch's history was rewritten",
-        explanation: "Rendered branches only move forward unless `rendered.force` allows otherwise.\n\nFix: \
-push a new commit on top of the branch instead of rewriting it.",
+        explanation: "Stage, review and proposal branches only move forward unless `rendered.force` \
+allows otherwise: a force push would drop promoted or reviewed history.\n\nFix: push a new commit \
+on top of the branch instead of rewriting it.",
     },
     RuleInfo {
         rule: Rule::BranchDeleted,
@@ -267,8 +276,9 @@ push a new commit on top of the branch instead of rewriting it.",
         family: Rendered,
         default_severity: Deny,
         summary: "a rendered branch was deleted",
-        explanation: "Argo CD syncs rendered branches; deleting one removes a deployment's source unless \
-`rendered.delete` allows it.\n\nFix: do not delete rendered branches.",
+        explanation: "Argo CD syncs stage and review branches; deleting one removes a deployment's \
+source unless `rendered.delete` allows it. Proposal branches may be deleted (forges delete them \
+after the merge).\n\nFix: do not delete rendered branches.",
     },
     RuleInfo {
         rule: Rule::UnauthorizedPusher,
@@ -276,8 +286,11 @@ push a new commit on top of the branch instead of rewriting it.",
         family: Rendered,
         default_severity: Deny,
         summary: "the server says the pusher is not in `rendered.pushers`",
-        explanation: "When `rendered.pushers` is non-empty, only those logins may update rendered branches. \
-The login comes from the hosting platform's hook environment.\n\nFix: push as the renderer's account.",
+        explanation: "When `rendered.pushers` is non-empty, only those logins may update stage, review and \
+proposal branches. The login comes from the hosting platform's hook environment: \
+GITHUB_USER_LOGIN, GL_USERNAME or GL_ID, GITEA_PUSHER_NAME, GL_USER, REMOTE_USER; when none is set \
+the push is rejected. Only `pre-receive` knows the pusher.\n\nFix: push as the renderer's account, \
+or add the login to `rendered.pushers`.",
     },
     RuleInfo {
         rule: Rule::ReviewBypassed,
@@ -286,7 +299,10 @@ The login comes from the hosting platform's hook environment.\n\nFix: push as th
         default_severity: Deny,
         summary: "a review branch moved other than by merging a proposal",
         explanation: "Production (`rendered.review`) changes only by merging a reviewed proposal branch \
-(`rendered.proposals`).\n\nFix: open a pull request from the proposal branch and merge it after review.",
+(`rendered.proposals`) that existed before the push: a fast-forward to a proposal commit, a merge \
+of one (committed by the renderer or the forge), or a squash by the forge. A direct push, a merge of \
+a commit on no proposal branch, or a proposal merged in the push that creates it is rejected.\n\n\
+Fix: push the render to a proposal branch, open a pull request and merge it after review.",
     },
     RuleInfo {
         rule: Rule::MergeAltered,
@@ -294,8 +310,10 @@ The login comes from the hosting platform's hook environment.\n\nFix: push as th
         family: Rendered,
         default_severity: Deny,
         summary: "a merge or squash on a review branch whose tree is not the proposal's tree",
-        explanation: "A reviewed merge must land exactly the reviewed tree.\n\nFix: merge the proposal without \
-edits.",
+        explanation: "A merge must carry exactly the tree of the proposal commit it merges, and a squash \
+exactly the tree of a proposal branch tip: what lands on production is what was reviewed. The \
+finding lists the differing paths.\n\nFix: merge the proposal without edits; if it needs changes, \
+render a new proposal.",
     },
     RuleInfo {
         rule: Rule::UnknownFreight,
@@ -303,9 +321,11 @@ edits.",
         family: Rendered,
         default_severity: Deny,
         summary: "a rendered commit names no freight, or one with no release directory",
-        explanation: "A rendered commit must name the freight it was rendered from, and with \
-`rendered.freight: snapshot` that release must exist on the snapshot branch.\n\nFix: render from a \
-released freight.",
+        explanation: "A rendered commit names the freight it was rendered from: the `tag` group of \
+`rendered.message`, else the first `git-<40 or 64 hex>` token of its subject. With \
+`rendered.freight: snapshot` a release directory of that name must exist under a snapshot root on \
+the snapshot branch (as it is after the push). Merge commits name nothing.\n\nFix: release the \
+freight on the snapshot branch first, then promote it.",
     },
     RuleInfo {
         rule: Rule::PairingMismatch,
@@ -313,8 +333,11 @@ released freight.",
         family: Rendered,
         default_severity: Deny,
         summary: "revision and tag disagree, or a rendered image carries another tag",
-        explanation: "The tag a rendered commit names must be `git-` + its revision, and every image of \
-`rendered.images` in the rendered manifests must carry that tag.\n\nFix: render again from one freight.",
+        explanation: "When `rendered.message` names both a `revision` and a `tag`, the tag must be `git-` + \
+the revision. Every `image:` of a repository in `rendered.images`, in every YAML file the commit \
+adds or changes, must carry the named tag (`repo:tag@sha256:...` counts by its tag). A rendered file \
+that cannot be read as YAML cannot be checked and is reported too.\n\nFix: render again from one \
+freight.",
     },
     RuleInfo {
         rule: Rule::UnsignedCommit,
