@@ -8,9 +8,7 @@ fn rejected_with(case: &str, rule: &str) {
     let server = env.server(&work);
     env.breaks(case, &work);
     let before = env.state(&server);
-    let started = std::time::Instant::now();
     let run = env.push(&work, &["HEAD:main"]);
-    let _ = started; // timing is reported by the benchmarks, not asserted here
     run.no_panic();
     assert_ne!(run.code, 0, "{case} accepted:\n{}", run.all());
     assert!(
@@ -87,5 +85,59 @@ fn hostile_records_in_the_worktree_mode() {
         run.no_panic();
         assert_eq!(run.code, 1, "{case}: {}", run.all());
         assert!(run.stderr.contains(rule), "{case}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn rendered_manifests_that_cannot_be_read_are_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let policy = env.path().join("policy.yaml");
+    env.write(
+        &policy,
+        "rendered:\n  images: [ghcr.io/code-dot-org/code-dot-org]\n",
+    );
+    let vars = [("FREIGHT_GUARD_CONFIG", policy.to_str().expect("utf-8"))];
+    let mut bomb =
+        String::from("a: &a [\"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\"]\n");
+    for i in 1..10u8 {
+        let (prev, cur) = ((b'a' + i - 1) as char, (b'a' + i) as char);
+        bomb.push_str(&format!(
+            "{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    bomb.push_str("image: ghcr.io/code-dot-org/code-dot-org:latest\n");
+    let cases: [(&str, Vec<u8>); 3] = [
+        ("alias bomb", bomb.into_bytes()),
+        ("not UTF-8", b"image: \xff\xfe\n".to_vec()),
+        ("not YAML", b"spec: {containers: [\n".to_vec()),
+    ];
+    for (what, bytes) in cases {
+        let file = env.path().join("manifest.yaml");
+        std::fs::write(&file, bytes).expect("write");
+        let out = env.kargo(&[
+            "render",
+            work.to_str().expect("utf-8"),
+            "stage/staging",
+            "--manifest",
+            file.to_str().expect("utf-8"),
+        ]);
+        let before = env.state(&server);
+        let run = env.push_env(&work, &["stage/staging"], &vars);
+        run.no_panic();
+        assert_ne!(run.code, 0, "{what} accepted:\n{}", run.all());
+        assert!(
+            run.stderr.contains("pairing-mismatch")
+                && run.stderr.contains("cannot read the images"),
+            "{what}:\n{}",
+            run.stderr
+        );
+        assert_eq!(env.state(&server), before, "{what}: server changed");
+        env.git(
+            &work,
+            &["update-ref", "-d", "refs/heads/stage/staging", &out],
+        )
+        .ok();
     }
 }

@@ -556,6 +556,36 @@ fn check_judges_a_proposal_pull_request() {
             assert!(run.stdout.contains(&ref_name), "{}", run.stdout);
         }
     }
+    // The same pull request judged as the review branch's update: a proposal commit is a
+    // fast-forward; a render that is on no proposal branch bypasses review.
+    let unproposed = env.kargo(&[
+        "render",
+        wt,
+        "unproposed",
+        "--stage",
+        "production",
+        "--parent",
+        &base,
+    ]);
+    for (head, code) in [(env.rev(&work, &good), 0), (unproposed, 1)] {
+        let run = env.fg(
+            &work,
+            &[
+                "check",
+                "--base",
+                &base,
+                "--head",
+                &head,
+                "--ref",
+                "refs/heads/stage/production",
+            ],
+            "",
+        );
+        assert_eq!(run.code, code, "{head}:\n{}", run.all());
+        if code == 1 {
+            assert!(run.stderr.contains("review-bypassed"), "{}", run.stderr);
+        }
+    }
 }
 
 #[test]
