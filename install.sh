@@ -28,7 +28,9 @@ into PREFIX/bin (default ~/.local/bin).
   --demo        Also run a demonstration in a new temporary directory: a GitOps repository
                 and a bare server clone guarded by the pre-receive hook; a valid release is
                 pushed (must be accepted), then a release whose current/ differs from its
-                release directory (must be rejected). Exits 0 only if both happen.
+                release directory (must be rejected); then Kargo's render of stage/staging
+                (must be accepted) and a hand-made commit on it (must be rejected). Exits 0
+                only if all four happen.
   --prefix DIR  Install into DIR/bin (default: $PREFIX, else ~/.local).
   --no-build    Do not run cargo: install an existing target/release/freight-guard, or use
                 the binary already in PREFIX/bin.
@@ -305,38 +307,36 @@ run_demo() {
         install_hooks "$server"
         git -C "$work" remote add origin "$server"
 
+        # expect accepted|rejected WHAT REFSPEC...: push to the server and check the verdict.
+        expect() {
+            local want=$1 what=$2 out rc
+            shift 2
+            set +e
+            out=$(git -C "$work" push origin "$@" 2>&1)
+            rc=$?
+            set -e
+            printf '%s\n' "$out"
+            if [ "$want" = accepted ] && [ "$rc" -eq 0 ]; then
+                say "   -> ACCEPTED, as expected"
+            elif [ "$want" = rejected ] && [ "$rc" -ne 0 ] &&
+                printf '%s\n' "$out" | grep -q 'pre-receive hook declined'; then
+                say "   -> REJECTED by the pre-receive hook, as expected"
+            else
+                say "   -> git push exited $rc, but $what: UNEXPECTED"
+                ok=0
+            fi
+        }
+
         heading "3. Push a valid release (expected: ACCEPTED)"
         "$ROOT/fixtures/break.sh" valid "$work"
         accepted=$(git -C "$work" rev-parse HEAD)
         git -C "$work" log -1 --format='   %h %s' HEAD
-        set +e
-        git -C "$work" push origin main 2>&1
-        rc=$?
-        set -e
-        if [ "$rc" -eq 0 ]; then
-            say "   -> ACCEPTED, as expected"
-        else
-            say "   -> REJECTED (git push exited $rc), but the release is valid: UNEXPECTED"
-            ok=0
-        fi
+        expect accepted "the release is valid" main
 
         heading "4. Push a release whose current/ differs from its release directory (expected: REJECTED)"
         "$ROOT/fixtures/break.sh" mirror-mismatch "$work"
         git -C "$work" log -1 --format='   %h %s' HEAD
-        set +e
-        out=$(git -C "$work" push origin main 2>&1)
-        rc=$?
-        set -e
-        printf '%s\n' "$out"
-        if [ "$rc" -ne 0 ] && printf '%s\n' "$out" | grep -q 'pre-receive hook declined'; then
-            say "   -> REJECTED by the pre-receive hook, as expected"
-        elif [ "$rc" -ne 0 ]; then
-            say "   -> push failed (exit $rc), but not because the pre-receive hook declined it: UNEXPECTED"
-            ok=0
-        else
-            say "   -> ACCEPTED, but current/ does not mirror its release: UNEXPECTED"
-            ok=0
-        fi
+        expect rejected "current/ does not mirror its release" main
 
         heading "5. The server's main still points at the accepted release"
         server_main=$(git -C "$server" rev-parse --verify -q refs/heads/main || true)
@@ -349,9 +349,21 @@ run_demo() {
             ok=0
         fi
 
+        heading "6. Kargo renders stage/staging from the current freight (expected: ACCEPTED)"
+        git -C "$work" reset -q --hard "$accepted"
+        "$ROOT/fixtures/kargo.sh" render "$work" stage/staging >/dev/null
+        git -C "$work" log -1 --format='   %h %an: %s' stage/staging
+        expect accepted "Kargo's render is valid" stage/staging
+
+        heading "7. A person commits to stage/staging by hand (expected: REJECTED)"
+        "$ROOT/fixtures/kargo.sh" render "$work" stage/staging \
+            --identity 'Platform Engineer <platform@example.com>' >/dev/null
+        git -C "$work" log -1 --format='   %h %an: %s' stage/staging
+        expect rejected "only the renderer may write stage branches" stage/staging
+
         echo
         if [ "$ok" = 1 ]; then
-            say "DEMO PASSED: freight-guard accepted the valid release and rejected the broken one."
+            say "DEMO PASSED: freight-guard accepted the valid release and Kargo's render, and rejected the broken release and the hand-made stage commit."
         else
             say "DEMO FAILED: see the output above."
         fi
