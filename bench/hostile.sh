@@ -2,12 +2,8 @@
 # Wall time of `freight-guard pre-receive` judging one commit of each hostile fixture case
 # (whole process, start-up included; best of 5 runs), and the verdict it gives.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd -P)
-bin=${FREIGHT_GUARD_BIN:-$here/target/release/freight-guard}
-[ -x "$bin" ] || (cd "$here" && cargo build --release --locked)
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 for case in yaml-bomb huge-record non-utf8-name current-symlink; do
     rm -rf "$tmp/work" "$tmp/server.git"
     bash "$here/fixtures/make-gitops.sh" "$tmp/work"

@@ -7,12 +7,8 @@
 #
 #   bench/rendered.sh            # builds target/release/freight-guard if needed
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd -P)
-bin=${FREIGHT_GUARD_BIN:-$here/target/release/freight-guard}
-[ -x "$bin" ] || (cd "$here" && cargo build --release --locked)
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 kargo="$here/fixtures/kargo.sh"
 work="$tmp/work"
 bash "$here/fixtures/make-gitops.sh" "$work" --releases 200
@@ -32,27 +28,15 @@ git clone -q --bare "$work" "$tmp/server.git"
 git -C "$tmp/server.git" update-ref refs/heads/stage/staging "$base"
 git -C "$tmp/server.git" update-ref refs/heads/stage/production "$prod"
 
-# run NAME STDIN-LINE [CONFIG]: median of 15 runs of pre-receive.
+# run NAME STDIN-LINE [ARGS...]: median of 15 runs of pre-receive; the push must be accepted.
 run() {
-    local name=$1 line=$2 times=() start end sorted
-    local -a config=()
-    [ -z "${3:-}" ] || config=(--config "$3")
-    for _ in $(seq 15); do
-        start=$(date +%s%N)
-        printf '%s\n' "$line" | GIT_DIR="$tmp/server.git" \
-            "$bin" "${config[@]}" pre-receive >/dev/null 2>"$tmp/err" || {
-            cat "$tmp/err" >&2
-            exit 1
-        }
-        end=$(date +%s%N)
-        times+=($(((end - start) / 1000)))
-    done
+    local name=$1 line=$2 times
+    shift 2
+    times=$(timed_pre_receive 15 "$tmp/server.git" "$line" "$@")
     grep -q "freight-guard: ok" "$tmp/err"
-    sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-    printf '%s: median %s µs over 15 runs (min %s µs, max %s µs)\n' "$name" \
-        "$(printf '%s\n' "$sorted" | sed -n 8p)" "$(printf '%s\n' "$sorted" | head -1)" \
-        "$(printf '%s\n' "$sorted" | tail -1)"
+    printf '%s\n' "$times" | summary "$name"
 }
 run "promotion, default policy" "$base $promotion refs/heads/stage/staging"
-run "promotion, image pairing on a 500 KB manifest" "$base $big refs/heads/stage/staging" "$tmp/images.yaml"
+run "promotion, image pairing on a 500 KB manifest" "$base $big refs/heads/stage/staging" \
+    --config "$tmp/images.yaml"
 run "forge merge of a proposal onto stage/production" "$prod $merge refs/heads/stage/production"

@@ -164,25 +164,19 @@ impl<'p> RenderedChecker<'p> {
         let info = repo.commit(&id)?;
         let meta = repo.commit_meta(&id)?;
         let mut out = Vec::new();
-        if !p.renderer.is_match(&meta.author) {
-            out.push(Finding::new(
-                Rule::ForeignAuthor,
-                format!(
-                    "authored by `{}`, which is not the renderer ({})",
-                    meta.author,
-                    p.renderer.texts.join(", ")
-                ),
-            ));
-        }
-        if !p.renderer.is_match(&meta.committer) {
-            out.push(Finding::new(
-                Rule::ForeignCommitter,
-                format!(
-                    "committed by `{}`, which is not the renderer ({})",
-                    meta.committer,
-                    p.renderer.texts.join(", ")
-                ),
-            ));
+        for (rule, verb, who) in [
+            (Rule::ForeignAuthor, "authored", &meta.author),
+            (Rule::ForeignCommitter, "committed", &meta.committer),
+        ] {
+            if !p.renderer.is_match(who) {
+                out.push(Finding::new(
+                    rule,
+                    format!(
+                        "{verb} by `{who}`, which is not the renderer ({})",
+                        p.renderer.texts.join(", ")
+                    ),
+                ));
+            }
         }
         let merge = info.parents.len() > 1;
         let mut tag: Option<String> = None;

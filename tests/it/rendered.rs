@@ -29,6 +29,22 @@ fn staged(env: &Env) -> (PathBuf, PathBuf) {
     (work, server)
 }
 
+/// A repository whose server has `stage/production` created by Kargo and one proposal merged
+/// into it by the forge (a merge commit), each pushed through the hook.
+fn reviewed(env: &Env) -> (PathBuf, PathBuf) {
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let wt = w(&work);
+    env.kargo(&["init", wt, "stage/production"]);
+    env.push(&work, &["stage/production"]).ok();
+    let p1 = env.kargo(&["propose", wt, "production"]);
+    env.push(&work, &[&p1]).ok();
+    env.kargo(&["merge", wt, &p1]);
+    let run = env.push(&work, &["stage/production"]).ok();
+    assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
+    (work, server)
+}
+
 fn w(path: &Path) -> &str {
     path.to_str().expect("utf-8")
 }
@@ -300,38 +316,6 @@ fn each_rendered_rule_rejects_and_leaves_the_server_unchanged() {
 }
 
 #[test]
-fn pairing_of_revision_and_tag_in_the_message() {
-    let env = Env::new();
-    let work = env.gitops("work", &[]);
-    env.server(&work);
-    let rev = "3333333333333333333333333333333333333333";
-    let other = "4444444444444444444444444444444444444444";
-    let policy = example_policy("common-case.yaml");
-    let vars = [("FREIGHT_GUARD_CONFIG", policy.as_str())];
-    let msg = format!("Render staging for {rev} with git-{other}");
-    env.kargo(&[
-        "render",
-        w(&work),
-        "stage/staging",
-        "--design",
-        "common",
-        "--revision",
-        rev,
-        "--image-tag",
-        &format!("git-{other}"),
-        "--message",
-        &msg,
-    ]);
-    let run = env.push_env(&work, &["stage/staging"], &vars);
-    assert_rejected(&run, "pairing-mismatch", "revision and tag disagree");
-    assert!(
-        run.stderr.contains(&format!("must be git-{rev}")),
-        "{}",
-        run.stderr
-    );
-}
-
-#[test]
 fn common_case_layout_with_its_example_policy() {
     let env = Env::new();
     let work = env.gitops("work", &[]);
@@ -339,54 +323,48 @@ fn common_case_layout_with_its_example_policy() {
     let policy = example_policy("common-case.yaml");
     let vars = [("FREIGHT_GUARD_CONFIG", policy.as_str())];
     let rev = "5555555555555555555555555555555555555555";
+    let render_common = |extra: &[&str]| {
+        let mut args = vec![
+            "render",
+            w(&work),
+            "stage/staging",
+            "--design",
+            "common",
+            "--revision",
+            rev,
+        ];
+        args.extend_from_slice(extra);
+        env.kargo(&args);
+    };
     // freight: none, so a revision with no release directory is fine.
-    env.kargo(&[
-        "render",
-        w(&work),
-        "stage/staging",
-        "--design",
-        "common",
-        "--revision",
-        rev,
-    ]);
+    render_common(&[]);
     let run = env.push_env(&work, &["stage/staging"], &vars).ok();
     assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
     let tip = env.rev(&work, "stage/staging");
     // An app image with another tag in the rendered manifests.
-    env.kargo(&[
-        "render",
-        w(&work),
-        "stage/staging",
-        "--design",
-        "common",
-        "--revision",
-        rev,
-        "--image-tag",
-        "git-6666666666666666666666666666666666666666",
-    ]);
+    let other = "git-6666666666666666666666666666666666666666";
+    render_common(&["--image-tag", other]);
     let run = env.push_env(&work, &["stage/staging"], &vars);
     assert_rejected(&run, "pairing-mismatch", "image tag");
     assert!(
-        run.stderr.contains(&format!(
-            "{IMAGE}:git-6666666666666666666666666666666666666666"
-        )),
+        run.stderr.contains(&format!("{IMAGE}:{other}")),
+        "{}",
+        run.stderr
+    );
+    // The message names a revision and a tag that do not pair.
+    let msg = format!("Render staging for {rev} with {other}");
+    render_common(&["--image-tag", other, "--message", &msg]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_rejected(&run, "pairing-mismatch", "revision and tag disagree");
+    assert!(
+        run.stderr.contains(&format!("must be git-{rev}")),
         "{}",
         run.stderr
     );
     // Output outside apps/codeai/deployments/<d>/deploy/.
     env.git(&work, &["update-ref", "refs/heads/stage/staging", &tip])
         .ok();
-    env.kargo(&[
-        "render",
-        w(&work),
-        "stage/staging",
-        "--design",
-        "common",
-        "--revision",
-        rev,
-        "--extra",
-        "apps/codeai/deployments/staging/values.yaml",
-    ]);
+    render_common(&["--extra", "apps/codeai/deployments/staging/values.yaml"]);
     let run = env.push_env(&work, &["stage/staging"], &vars);
     assert_rejected(&run, "path-outside-render", "outside deploy/");
     assert_eq!(env.rev(&server, "stage/staging"), tip);
@@ -418,18 +396,9 @@ fn source_snapshot_layout_with_its_example_policy() {
 #[test]
 fn production_changes_only_by_merging_a_reviewed_proposal() {
     let env = Env::new();
-    let work = env.gitops("work", &[]);
-    let server = env.server(&work);
+    // Kargo creates the review branch, proposes, and the forge merges with a merge commit.
+    let (work, server) = reviewed(&env);
     let wt = w(&work);
-    // Kargo creates the review branch, then proposes.
-    env.kargo(&["init", wt, "stage/production"]);
-    env.push(&work, &["stage/production"]).ok();
-    let p1 = env.kargo(&["propose", wt, "production"]);
-    env.push(&work, &[&p1]).ok();
-    // The forge merges it with a merge commit.
-    env.kargo(&["merge", wt, &p1]);
-    let run = env.push(&work, &["stage/production"]).ok();
-    assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
     // Next release: squash merge.
     env.breaks("valid", &work);
     env.push(&work, &["HEAD:main"]).ok();
@@ -502,15 +471,8 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
 #[test]
 fn proposals_are_judged_on_top_of_the_review_branch() {
     let env = Env::new();
-    let work = env.gitops("work", &[]);
-    env.server(&work);
+    let (work, _server) = reviewed(&env);
     let wt = w(&work);
-    env.kargo(&["init", wt, "stage/production"]);
-    env.push(&work, &["stage/production"]).ok();
-    let p1 = env.kargo(&["propose", wt, "production"]);
-    env.push(&work, &[&p1]).ok();
-    env.kargo(&["merge", wt, &p1]);
-    env.push(&work, &["stage/production"]).ok();
     // The forge's merge commit is on stage/production, so a new proposal does not carry it.
     let p2 = env.kargo(&["propose", wt, "production"]);
     let run = env.push(&work, &[&p2]).ok();
