@@ -41,6 +41,28 @@ pub fn repository(reference: &str) -> &str {
     }
 }
 
+/// A repository in the form a registry resolves it: the registry host lower-cased, its
+/// default port `:443` dropped, Docker Hub's names (`nginx`, `index.docker.io/x`) spelled
+/// `docker.io/library/nginx`, `docker.io/x`. Two spellings of one repository compare equal.
+pub fn canonical_repository(repository: &str) -> String {
+    let (first, rest) = match repository.split_once('/') {
+        Some((first, rest))
+            if first.contains('.') || first.contains(':') || first == "localhost" =>
+        {
+            (first.to_ascii_lowercase(), rest)
+        }
+        _ => ("docker.io".to_string(), repository),
+    };
+    let mut host = first.strip_suffix(":443").unwrap_or(&first).to_string();
+    if host == "index.docker.io" || host == "registry-1.docker.io" {
+        host = "docker.io".to_string();
+    }
+    if host == "docker.io" && !rest.contains('/') {
+        return format!("docker.io/library/{rest}");
+    }
+    format!("{host}/{rest}")
+}
+
 /// What one YAML value holds: images found inside it, and its text if it is a string.
 #[derive(Default)]
 struct Scan {
@@ -182,6 +204,19 @@ mod tests {
         assert_eq!(repository("localhost:5000/app"), "localhost:5000/app");
         assert_eq!(repository("localhost:5000/app:v1"), "localhost:5000/app");
         assert_eq!(repository("app@sha256:00"), "app");
+        for (a, b) in [
+            ("GHCR.IO/org/app", "ghcr.io/org/app"),
+            ("ghcr.io:443/org/app", "ghcr.io/org/app"),
+            ("nginx", "docker.io/library/nginx"),
+            ("index.docker.io/library/nginx", "docker.io/library/nginx"),
+            ("org/app", "docker.io/org/app"),
+        ] {
+            assert_eq!(canonical_repository(a), canonical_repository(b), "{a}");
+        }
+        assert_ne!(
+            canonical_repository("ghcr.io/org/app"),
+            canonical_repository("ghcr.io/org/app2")
+        );
     }
 
     #[test]

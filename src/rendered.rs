@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use gix::ObjectId;
+use gix::objs::tree::EntryKind;
 
 use crate::finding::Finding;
 use crate::images;
@@ -259,12 +260,15 @@ impl<'p> RenderedChecker<'p> {
                 .collect::<Result<_, _>>()?
         };
         let check_paths = !p.paths.matches_everything();
-        let check_images = !merge && !p.images.is_empty() && tag.is_some();
+        let check_images = !p.images.is_empty() && (merge || tag.is_some());
         if !check_paths && !check_images {
             return Ok(out);
         }
         let mut outside: BTreeMap<Vec<u8>, ()> = BTreeMap::new();
-        let mut manifests: BTreeMap<Vec<u8>, ObjectId> = BTreeMap::new();
+        // Manifests the commit adds or changes, with how many parents they differ from: a
+        // merge's manifest that differs from every parent was written by the merge itself.
+        let mut manifests: BTreeMap<Vec<u8>, (Entry, usize)> = BTreeMap::new();
+        let parent_count = parents.len();
         for parent_tree in parents {
             let mut changed = Vec::new();
             changed_paths(
@@ -280,10 +284,9 @@ impl<'p> RenderedChecker<'p> {
                 }
                 if check_images
                     && let Some(entry) = entry
-                    && !entry.is_tree()
-                    && is_yaml(&path)
+                    && (is_manifest(&path) || entry.kind == EntryKind::Link)
                 {
-                    manifests.insert(path, entry.id);
+                    manifests.entry(path).or_insert((entry, 0)).1 += 1;
                 }
             }
         }
@@ -308,9 +311,30 @@ impl<'p> RenderedChecker<'p> {
                 .with_details(details),
             );
         }
-        if let Some(tag) = tag.filter(|_| check_images) {
-            for (path, blob) in manifests {
-                out.extend(self.check_images(repo, &path, blob, &tag)?);
+        if check_images {
+            for (path, (entry, differs)) in manifests {
+                let shown = display_path(&path);
+                if entry.kind == EntryKind::Link {
+                    out.push(
+                        Finding::new(
+                            Rule::PairingMismatch,
+                            format!("{shown} is a symlink; rendered files whose images are checked must be regular files"),
+                        )
+                        .at(shown),
+                    );
+                } else if merge {
+                    if differs == parent_count {
+                        out.push(
+                            Finding::new(
+                                Rule::PairingMismatch,
+                                format!("the merge writes {shown} with content from neither parent, so its images are not those of any render"),
+                            )
+                            .at(shown),
+                        );
+                    }
+                } else if let Some(tag) = &tag {
+                    out.extend(self.check_images(repo, &path, entry.id, tag)?);
+                }
             }
         }
         Ok(out)
@@ -362,7 +386,12 @@ impl<'p> RenderedChecker<'p> {
     ) -> Result<Option<Finding>, ReadError> {
         let shown = display_path(path);
         if !self.manifests.contains_key(&blob) {
-            let listed = &self.policy.images;
+            let listed: Vec<String> = self
+                .policy
+                .images
+                .iter()
+                .map(|i| images::canonical_repository(i))
+                .collect();
             let size = repo.object_size(&blob)?;
             let scanned = if size > MAX_MANIFEST_BYTES {
                 Err(format!(
@@ -376,7 +405,10 @@ impl<'p> RenderedChecker<'p> {
                         .map(|all| {
                             all.into_iter()
                                 .filter(|i| {
-                                    listed.iter().any(|l| l == images::repository(&i.reference))
+                                    let found = images::canonical_repository(images::repository(
+                                        &i.reference,
+                                    ));
+                                    listed.contains(&found)
                                 })
                                 .collect()
                         })
@@ -446,6 +478,7 @@ impl<'p> RenderedChecker<'p> {
             let by_renderer = p.renderer.is_match(&meta.committer);
             let by_forge = p.forge.is_match(&meta.committer);
             if info.parents.is_empty()
+                && review.old.is_none()
                 && info.tree == empty_tree
                 && by_renderer
                 && p.renderer.is_match(&meta.author)
@@ -535,19 +568,37 @@ impl<'p> RenderedChecker<'p> {
     }
 }
 
-fn is_yaml(path: &[u8]) -> bool {
+/// Files Argo CD reads as manifests from a directory: `.yaml`, `.yml`, `.json` (JSON is YAML).
+fn is_manifest(path: &[u8]) -> bool {
     let lower = path.to_ascii_lowercase();
-    lower.ends_with(b".yaml") || lower.ends_with(b".yml")
+    lower.ends_with(b".yaml") || lower.ends_with(b".yml") || lower.ends_with(b".json")
 }
 
+/// The most paths one commit may change and still be judged: a few hundred bytes of trees that
+/// name the same subtree again and again can stand for billions of paths.
+pub const MAX_CHANGED_PATHS: usize = 200_000;
+
 /// Every path that differs between two trees, with its entry in `new` (`None`: removed).
-/// Subtrees with equal ids are skipped; added or removed directories list their files.
+/// Subtrees with equal ids are skipped; added or removed directories list their files. More
+/// than [`MAX_CHANGED_PATHS`] is an error: the commit cannot be verified.
 fn changed_paths(
     repo: &Repo,
     old: Option<ObjectId>,
     new: Option<ObjectId>,
     prefix: &mut Vec<u8>,
     out: &mut Vec<(Vec<u8>, Option<Entry>)>,
+) -> Result<(), ReadError> {
+    let mut visited = 0;
+    changed_into(repo, old, new, prefix, out, &mut visited)
+}
+
+fn changed_into(
+    repo: &Repo,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<(Vec<u8>, Option<Entry>)>,
+    visited: &mut usize,
 ) -> Result<(), ReadError> {
     let entries = |id: Option<ObjectId>| -> Result<BTreeMap<Vec<u8>, Entry>, ReadError> {
         Ok(match id {
@@ -564,7 +615,8 @@ fn changed_paths(
     let mut visit = |name: &[u8],
                      o: Option<Entry>,
                      n: Option<Entry>,
-                     out: &mut Vec<(Vec<u8>, Option<Entry>)>|
+                     out: &mut Vec<(Vec<u8>, Option<Entry>)>,
+                     visited: &mut usize|
      -> Result<(), ReadError> {
         if let (Some(o), Some(n)) = (&o, &n)
             && o.id == n.id
@@ -572,13 +624,19 @@ fn changed_paths(
         {
             return Ok(());
         }
+        *visited += 1;
+        if *visited > MAX_CHANGED_PATHS {
+            return Err(ReadError::Other(format!(
+                "a commit changes more than {MAX_CHANGED_PATHS} paths; it is not verified"
+            )));
+        }
         let len = prefix.len();
         prefix.extend_from_slice(name);
         let o_tree = o.as_ref().filter(|e| e.is_tree()).map(|e| e.id);
         let n_tree = n.as_ref().filter(|e| e.is_tree()).map(|e| e.id);
         if o_tree.is_some() || n_tree.is_some() {
             prefix.push(b'/');
-            changed_paths(repo, o_tree, n_tree, prefix, out)?;
+            changed_into(repo, o_tree, n_tree, prefix, out, visited)?;
             prefix.truncate(len + name.len());
         }
         let o_file = o.filter(|e| !e.is_tree());
@@ -591,10 +649,10 @@ fn changed_paths(
     };
     for (name, n) in new_entries {
         let o = old_entries.remove(&name);
-        visit(&name, o, Some(n), out)?;
+        visit(&name, o, Some(n), out, visited)?;
     }
     for (name, o) in old_entries {
-        visit(&name, Some(o), None, out)?;
+        visit(&name, Some(o), None, out, visited)?;
     }
     Ok(())
 }

@@ -662,12 +662,29 @@ pub fn diff_trees(
 ) -> Result<(usize, Vec<String>), ReadError> {
     let mut lines = Vec::new();
     let mut total = 0;
-    diff_into(repo, old, new, &mut Vec::new(), &mut total, &mut lines)?;
-    if total > lines.len() {
+    let mut trees = 0;
+    diff_into(
+        repo,
+        old,
+        new,
+        &mut Vec::new(),
+        &mut total,
+        &mut lines,
+        &mut trees,
+    )?;
+    if total > MAX_DIFF_ENTRIES {
+        lines.push(format!(
+            "... and more (counting stopped after {MAX_DIFF_ENTRIES} entries)"
+        ));
+    } else if total > lines.len() {
         lines.push(format!("... and {} more", total - lines.len()));
     }
     Ok((total, lines))
 }
+
+/// Where [`diff_trees`] stops counting: the verdict never depends on the count, and a few
+/// hundred bytes of trees naming one subtree again and again can stand for billions of paths.
+const MAX_DIFF_ENTRIES: usize = 10_000;
 
 fn diff_into(
     repo: &Repo,
@@ -676,7 +693,13 @@ fn diff_into(
     prefix: &mut Vec<u8>,
     total: &mut usize,
     lines: &mut Vec<String>,
+    trees: &mut usize,
 ) -> Result<(), ReadError> {
+    *trees += 1;
+    if *trees > MAX_DIFF_ENTRIES {
+        *total = (*total).max(MAX_DIFF_ENTRIES + 1);
+        return Ok(());
+    }
     let old_entries = match old {
         Some(id) => repo.tree(&id)?,
         None => Vec::new(),
@@ -701,16 +724,19 @@ fn diff_into(
     names.sort();
     names.dedup();
     for name in names {
+        if *total > MAX_DIFF_ENTRIES {
+            return Ok(());
+        }
         let (o, n) = (old_map.get(name), new_map.get(name));
-        let recurse = |o: Option<ObjectId>,
-                       n: Option<ObjectId>,
-                       prefix: &mut Vec<u8>,
-                       total: &mut usize,
-                       lines: &mut Vec<String>| {
+        let mut recurse = |o: Option<ObjectId>,
+                           n: Option<ObjectId>,
+                           prefix: &mut Vec<u8>,
+                           total: &mut usize,
+                           lines: &mut Vec<String>| {
             let len = prefix.len();
             prefix.extend_from_slice(name);
             prefix.push(b'/');
-            let r = diff_into(repo, o, n, prefix, total, lines);
+            let r = diff_into(repo, o, n, prefix, total, lines, trees);
             prefix.truncate(len);
             r
         };

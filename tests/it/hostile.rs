@@ -141,3 +141,85 @@ fn rendered_manifests_that_cannot_be_read_are_rejected() {
         .ok();
     }
 }
+
+/// A few hundred bytes of trees that stand for 16^7 paths: every level names the level below
+/// sixteen times. Prints the top tree.
+const TREE_BOMB: &str = r#"
+set -eu
+t=$(printf '' | git hash-object -w --stdin)
+entries() { for i in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do printf '%s %s %s\t%s%s\n' "$1" "$2" "$3" "$4" "$i"; done; }
+t=$(entries 100644 blob "$t" f | git mktree)
+for level in 1 2 3 4 5 6; do t=$(entries 040000 tree "$t" d | git mktree); done
+printf '%s\n' "$t"
+"#;
+
+#[test]
+fn a_tree_bomb_on_a_rendered_branch_is_rejected_in_bounded_time() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let mut c = env.cmd("bash", &work);
+    c.arg("-c").arg(TREE_BOMB);
+    let bomb = env.run(c).ok().stdout.trim().to_string();
+    let wt = work.to_str().expect("utf-8");
+    env.kargo(&["init", wt, "stage/production"]);
+    env.push(&work, &["stage/production"]).ok();
+    let proposal = env.kargo(&["propose", wt, "production"]);
+    env.push(&work, &[&proposal]).ok();
+    let base = env.rev(&work, "stage/production");
+    let head = env.rev(&work, &proposal);
+    // A forge merge of the proposal whose tree is the bomb: merge-altered, with its
+    // differences counted only so far.
+    let mut c = env.cmd("git", &work);
+    c.args([
+        "commit-tree",
+        &bomb,
+        "-p",
+        &base,
+        "-p",
+        &head,
+        "-m",
+        "Merge pull request #2",
+    ])
+    .env("GIT_COMMITTER_NAME", "GitHub")
+    .env("GIT_COMMITTER_EMAIL", "noreply@github.com");
+    let merge = env.run(c).ok().stdout.trim().to_string();
+    env.git(
+        &work,
+        &["update-ref", "refs/heads/stage/production", &merge],
+    )
+    .ok();
+    let before = env.state(&server);
+    let run = env.push(&work, &["stage/production"]);
+    run.no_panic();
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("merge-altered"), "{}", run.stderr);
+    assert!(run.stderr.contains("counting stopped"), "{}", run.stderr);
+    // The bomb as a render on a stage branch whose paths are checked: not verifiable.
+    let policy = env.path().join("policy.yaml");
+    env.write(&policy, "rendered:\n  paths: [manifests.yaml]\n");
+    let rev = env.kargo(&["render", wt, "stage/staging"]);
+    let subject = env
+        .git(&work, &["log", "-1", "--format=%s", &rev])
+        .ok()
+        .stdout;
+    let mut c = env.cmd("git", &work);
+    c.args(["commit-tree", &bomb, "-m", subject.trim()])
+        .env("GIT_AUTHOR_NAME", "Kargo")
+        .env("GIT_AUTHOR_EMAIL", "no-reply@kargo.io")
+        .env("GIT_COMMITTER_NAME", "Kargo")
+        .env("GIT_COMMITTER_EMAIL", "no-reply@kargo.io");
+    let render = env.run(c).ok().stdout.trim().to_string();
+    env.git(&work, &["update-ref", "refs/heads/stage/staging", &render])
+        .ok();
+    let run = env.push_env(
+        &work,
+        &["stage/staging"],
+        &[("FREIGHT_GUARD_CONFIG", policy.to_str().expect("utf-8"))],
+    );
+    run.no_panic();
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("read-error"), "{}", run.stderr);
+    assert!(run.stderr.contains("not verified"), "{}", run.stderr);
+    assert_eq!(env.state(&server), before);
+}

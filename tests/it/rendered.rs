@@ -361,6 +361,82 @@ fn common_case_layout_with_its_example_policy() {
         "{}",
         run.stderr
     );
+    // Other spellings of the same repository, and a manifest behind a symlink.
+    let reset = || {
+        env.git(&work, &["update-ref", "refs/heads/stage/staging", &tip])
+            .ok();
+    };
+    for (what, extra) in [
+        (
+            "registry host in capitals",
+            &[
+                "--image-repo",
+                "GHCR.IO/code-dot-org/code-dot-org",
+                "--image-tag",
+                "latest",
+            ][..],
+        ),
+        (
+            "registry's default port",
+            &[
+                "--image-repo",
+                "ghcr.io:443/code-dot-org/code-dot-org",
+                "--image-tag",
+                "latest",
+            ][..],
+        ),
+        (
+            "symlinked manifest",
+            &["--link", "--image-tag", "latest"][..],
+        ),
+    ] {
+        reset();
+        render_common(extra);
+        let run = env.push_env(&work, &["stage/staging"], &vars);
+        assert_rejected(&run, "pairing-mismatch", what);
+    }
+    // Kargo's merge after a concurrent promotion is accepted; a merge that writes an image of
+    // its own is not.
+    reset();
+    render_common(&[]);
+    env.push_env(&work, &["stage/staging"], &vars).ok();
+    let local = |name: &str| {
+        env.kargo(&[
+            "render",
+            w(&work),
+            name,
+            "--design",
+            "common",
+            "--stage",
+            "staging",
+            "--revision",
+            rev,
+            "--parent",
+            &tip,
+        ]);
+    };
+    let promoted = env.rev(&work, "stage/staging");
+    local("kargo-evil");
+    env.kargo(&[
+        "kargo-merge",
+        w(&work),
+        "stage/staging",
+        "kargo-evil",
+        "--image-tag",
+        "latest",
+    ]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_rejected(&run, "pairing-mismatch", "evil merge");
+    assert!(run.stderr.contains("neither parent"), "{}", run.stderr);
+    env.git(
+        &work,
+        &["update-ref", "refs/heads/stage/staging", &promoted],
+    )
+    .ok();
+    local("kargo-local");
+    env.kargo(&["kargo-merge", w(&work), "stage/staging", "kargo-local"]);
+    env.push_env(&work, &["stage/staging"], &vars).ok();
+    let tip = env.rev(&work, "stage/staging");
     // Output outside apps/codeai/deployments/<d>/deploy/.
     env.git(&work, &["update-ref", "refs/heads/stage/staging", &tip])
         .ok();
