@@ -147,6 +147,12 @@ impl<'a> Engine<'a> {
         self
     }
 
+    /// Keep findings of the update of `ref_name`, each marked with the ref.
+    fn record(&mut self, ref_name: &str, found: Vec<Finding>) {
+        self.findings
+            .extend(found.into_iter().map(|f| f.on_ref(ref_name.to_string())));
+    }
+
     fn check_deadline(&self) -> Result<(), Stop> {
         if let Some((start, seconds)) = self.deadline
             && start.elapsed().as_secs_f64() > seconds
@@ -200,8 +206,7 @@ impl<'a> Engine<'a> {
             let commit = self.repo.commit(&id)?;
             let found = self.snapshot.check_commit(self.repo, &commit)?;
             self.commits_judged += 1;
-            self.findings
-                .extend(found.into_iter().map(|f| f.on_ref(update.name.clone())));
+            self.record(&update.name, found);
         }
         Ok(())
     }
@@ -333,8 +338,7 @@ impl<'a> Engine<'a> {
                     "the branch is deleted, and `rendered.delete` is false",
                 ));
             }
-            self.findings
-                .extend(found.into_iter().map(|f| f.on_ref(name.clone())));
+            self.record(&name, found);
             return Ok(());
         };
         if let Some(old) = update.old
@@ -354,8 +358,7 @@ impl<'a> Engine<'a> {
                 );
             }
         }
-        self.findings
-            .extend(found.into_iter().map(|f| f.on_ref(name.clone())));
+        self.record(&name, found);
         let mut hidden: Vec<ObjectId> = update.old.into_iter().collect();
         if class == Class::Proposal {
             hidden.extend(self.tips_of(Class::Review, &name)?);
@@ -370,8 +373,7 @@ impl<'a> Engine<'a> {
                     self.check_deadline()?;
                     let found = self.rendered.check_commit(self.repo, id)?;
                     self.commits_judged += 1;
-                    self.findings
-                        .extend(found.into_iter().map(|f| f.on_ref(name.clone())));
+                    self.record(&name, found);
                 }
             }
             Class::Review => {
@@ -393,8 +395,7 @@ impl<'a> Engine<'a> {
                 };
                 let found = self.rendered.check_review(self.repo, &review)?;
                 self.commits_judged += added.len();
-                self.findings
-                    .extend(found.into_iter().map(|f| f.on_ref(name.clone())));
+                self.record(&name, found);
             }
         }
         Ok(())
@@ -412,8 +413,7 @@ impl<'a> Engine<'a> {
         }
         let found = self.snapshot.check_tree(self.repo, tree, parents)?;
         self.commits_judged += 1;
-        self.findings
-            .extend(found.into_iter().map(|f| f.on_ref(branch.to_string())));
+        self.record(branch, found);
         Ok(())
     }
 

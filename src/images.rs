@@ -31,14 +31,29 @@ pub fn scan(text: &str) -> Result<Vec<ImageRef>, YamlError> {
     Ok(docs.into_iter().flat_map(|d| d.images).collect())
 }
 
-/// The repository of an image reference: `ghcr.io/org/app:tag@sha256:...` -> `ghcr.io/org/app`.
-pub fn repository(reference: &str) -> &str {
+/// An image reference split into repository and tag:
+/// `ghcr.io/org/app:tag@sha256:...` -> (`ghcr.io/org/app`, `Some("tag")`). A `:` before the last
+/// `/` is a registry port, not a tag.
+pub fn split_reference(reference: &str) -> (&str, Option<&str>) {
     let without_digest = reference.split('@').next().unwrap_or(reference);
     let last_slash = without_digest.rfind('/').map_or(0, |i| i + 1);
     match without_digest[last_slash..].rfind(':') {
-        Some(colon) => &without_digest[..last_slash + colon],
-        None => without_digest,
+        Some(colon) => (
+            &without_digest[..last_slash + colon],
+            Some(&without_digest[last_slash + colon + 1..]),
+        ),
+        None => (without_digest, None),
     }
+}
+
+/// The repository of an image reference: `ghcr.io/org/app:tag@sha256:...` -> `ghcr.io/org/app`.
+pub fn repository(reference: &str) -> &str {
+    split_reference(reference).0
+}
+
+/// The tag of an image reference: `repo:tag`, `repo:tag@sha256:...`; `None` without a tag.
+pub fn image_tag(reference: &str) -> Option<&str> {
+    split_reference(reference).1
 }
 
 /// A repository in the form a registry resolves it: the registry host lower-cased, its
@@ -193,6 +208,14 @@ mod tests {
                 ("ghcr.io/org/app:git-def", 17)
             ]
         );
+    }
+
+    #[test]
+    fn image_tags() {
+        assert_eq!(image_tag("ghcr.io/a/b:git-1"), Some("git-1"));
+        assert_eq!(image_tag("ghcr.io/a/b:git-1@sha256:00"), Some("git-1"));
+        assert_eq!(image_tag("localhost:5000/a/b"), None);
+        assert_eq!(image_tag("b"), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::images;
 use crate::policy::{FreightMode, RenderedPolicy};
 use crate::repo::{Entry, ReadError, Repo, display_path};
 use crate::rules::Rule;
-use crate::snapshot::{MAX_LISTED_PATHS, diff_trees, image_tag};
+use crate::snapshot::{MAX_LISTED_PATHS, diff_trees};
 
 /// The largest rendered YAML file whose images are read.
 pub const MAX_MANIFEST_BYTES: u64 = 32 * 1024 * 1024;
@@ -428,7 +428,7 @@ impl<'p> RenderedChecker<'p> {
             Ok(found) => {
                 let wrong: Vec<String> = found
                     .iter()
-                    .filter(|i| image_tag(&i.reference) != Some(tag))
+                    .filter(|i| images::image_tag(&i.reference) != Some(tag))
                     .map(|i| format!("{shown}:{}: {}", i.line, i.reference))
                     .collect();
                 (!wrong.is_empty()).then(|| {
@@ -489,11 +489,9 @@ impl<'p> RenderedChecker<'p> {
                 out.extend(self.check_commit(repo, id)?);
                 continue;
             }
-            let bypassed = |message: String| {
-                Finding::new(Rule::ReviewBypassed, message)
-                    .in_commit(id)
-                    .on_ref(review.ref_name)
-            };
+            // The engine puts the ref on every finding of the update.
+            let found = |rule: Rule, message: String| Finding::new(rule, message).in_commit(id);
+            let bypassed = |message: String| found(Rule::ReviewBypassed, message);
             if !on_chain {
                 out.push(bypassed(format!(
                     "brought into {} by a merge, but it is on no proposal branch ({})",
@@ -528,31 +526,25 @@ impl<'p> RenderedChecker<'p> {
                         let (count, details) =
                             diff_trees(repo, Some(merged_tree), Some(info.tree))?;
                         out.push(
-                            Finding::new(
+                            found(
                                 Rule::MergeAltered,
                                 format!(
                                     "the merge's tree differs from the tree of the proposal commit {other} it merges ({count} path(s))"
                                 ),
                             )
-                            .in_commit(id)
-                            .on_ref(review.ref_name)
                             .with_details(details),
                         );
                     }
                 }
                 [_] if by_forge => {
                     if !review.history && !tip_trees.contains(&info.tree) {
-                        out.push(
-                            Finding::new(
-                                Rule::MergeAltered,
-                                format!(
-                                    "a squash committed by the forge (`{}`) whose tree is the tree of no proposal branch tip",
-                                    meta.committer
-                                ),
-                            )
-                            .in_commit(id)
-                            .on_ref(review.ref_name),
-                        );
+                        out.push(found(
+                            Rule::MergeAltered,
+                            format!(
+                                "a squash committed by the forge (`{}`) whose tree is the tree of no proposal branch tip",
+                                meta.committer
+                            ),
+                        ));
                     }
                 }
                 [_] if review.history && by_renderer => {

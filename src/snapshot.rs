@@ -645,14 +645,6 @@ fn is_sha256_digest(s: &str) -> bool {
     })
 }
 
-/// The tag of an image reference: `repo:tag`, `repo:tag@sha256:...`; `None` without a tag.
-pub fn image_tag(reference: &str) -> Option<&str> {
-    let without_digest = reference.split('@').next().unwrap_or(reference);
-    let last_slash = without_digest.rfind('/').map_or(0, |i| i + 1);
-    let (_, name) = without_digest.split_at(last_slash);
-    name.rsplit_once(':').map(|(_, tag)| tag)
-}
-
 /// Recursively diff two trees; returns the number of differing paths and up to
 /// [`MAX_LISTED_PATHS`] lines describing them (`added`, `removed`, `changed`, `mode changed`).
 pub fn diff_trees(
@@ -843,7 +835,7 @@ pub fn validate_record(
     record.package_type = text_of("packageType");
     let mismatch = |msg: String| Finding::new(Rule::IdentityMismatch, msg).at(path.to_string());
     if let (Some(tag), Some(image_ref)) = (record.tag.as_deref(), text_of("image.ref"))
-        && image_tag(&image_ref) != Some(tag)
+        && crate::images::image_tag(&image_ref) != Some(tag)
     {
         out.push(mismatch(format!(
             "`{path}`: image.ref `{image_ref}` is not tagged `{tag}`"
@@ -857,17 +849,4 @@ pub fn validate_record(
         )));
     }
     (record, out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_tags() {
-        assert_eq!(image_tag("ghcr.io/a/b:git-1"), Some("git-1"));
-        assert_eq!(image_tag("ghcr.io/a/b:git-1@sha256:00"), Some("git-1"));
-        assert_eq!(image_tag("localhost:5000/a/b"), None);
-        assert_eq!(image_tag("b"), None);
-    }
 }
