@@ -119,10 +119,21 @@ pub fn load_policy(
         }
         let text = std::fs::read_to_string(path)
             .map_err(|e| invalid(origin.clone(), one(0, format!("cannot read it: {e}"))))?;
-        return Policy::from_yaml(&text).map_err(|p| invalid(origin, p));
+        let policy = Policy::from_yaml(&text).map_err(|p| invalid(origin.clone(), p))?;
+        let dir = path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let source = crate::signing::DirSource(if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        });
+        return with_trust(policy, &source).map_err(|p| invalid(origin, p));
     }
     let (Some(repo), Some((commit, label))) = (repo, trusted) else {
-        return Ok(Policy::default());
+        return with_trust(Policy::default(), &crate::signing::NoSource)
+            .map_err(|p| invalid("built-in defaults".into(), p));
     };
     let origin = format!("{label}:{POLICY_FILE}");
     let read = || -> Result<Option<Vec<u8>>, ReadError> {
@@ -143,10 +154,21 @@ pub fn load_policy(
             None => Ok(None),
         }
     };
+    let tree = match repo.commit(&commit) {
+        Ok(c) => c.tree,
+        Err(e) => return Err(Box::new(read_failed(&e))),
+    };
+    let source = crate::signing::TreeSource {
+        repo,
+        tree,
+        label: label.to_string(),
+    };
     match read() {
-        Ok(None) => Ok(Policy::default()),
+        Ok(None) => with_trust(Policy::default(), &source).map_err(|p| invalid(origin, p)),
         Ok(Some(bytes)) => match String::from_utf8(bytes) {
-            Ok(text) => Policy::from_yaml(&text).map_err(|p| invalid(origin, p)),
+            Ok(text) => Policy::from_yaml(&text)
+                .and_then(|policy| with_trust(policy, &source))
+                .map_err(|p| invalid(origin, p)),
             Err(_) => Err(invalid(
                 origin,
                 one(0, "it is not a UTF-8 text file of at most 1 MiB".into()),
@@ -154,6 +176,21 @@ pub fn load_policy(
         },
         Err(e) => Err(Box::new(read_failed(&e))),
     }
+}
+
+/// Load the key files `policy.signing` names from `source` into `policy.trust`.
+pub fn with_trust(
+    mut policy: Policy,
+    source: &dyn crate::signing::KeySource,
+) -> Result<Policy, Vec<crate::policy::Problem>> {
+    policy.trust =
+        crate::signing::Trust::load(&policy.signing, source).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|message| crate::policy::Problem { line: 0, message })
+                .collect::<Vec<_>>()
+        })?;
+    Ok(policy)
 }
 
 /// Apply the policy's severities; drop `allow`ed findings. Operational rules stay `deny`.

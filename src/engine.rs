@@ -9,7 +9,7 @@ use std::time::Instant;
 use gix::ObjectId;
 
 use crate::finding::Finding;
-use crate::policy::Policy;
+use crate::policy::{Policy, SigningClass};
 use crate::rendered::{Class, PUSHER_VARIABLES, Pusher, RenderedChecker, Review};
 use crate::repo::{ReadError, Repo};
 use crate::rules::Rule;
@@ -92,7 +92,7 @@ impl<'a> Engine<'a> {
             default_branch: None,
             judged: HashSet::new(),
             extra_snapshot_refs: HashSet::new(),
-            rendered: RenderedChecker::new(&policy.rendered),
+            rendered: RenderedChecker::new(&policy.rendered, &policy.trust),
             view: RefView::Heads,
             branches: None,
             pending: HashMap::new(),
@@ -369,9 +369,15 @@ impl<'a> Engine<'a> {
         }
         match class {
             Class::Stage | Class::Proposal => {
+                let keys = if class == Class::Stage {
+                    SigningClass::Stage
+                } else {
+                    SigningClass::Proposal
+                };
                 for id in added {
                     self.check_deadline()?;
-                    let found = self.rendered.check_commit(self.repo, id)?;
+                    let mut found = self.rendered.check_commit(self.repo, id)?;
+                    found.extend(self.rendered.check_signature(self.repo, id, keys)?);
                     self.commits_judged += 1;
                     self.record(&name, found);
                 }
@@ -417,38 +423,65 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// A push that edits the policy file on the default branch is judged by the old policy,
-    /// but the new file must still be valid.
+    /// A push that edits the policy file on the default branch, or a key file it names, is
+    /// judged by the old policy, but the new policy and its keys must still load.
     fn check_policy_change(&mut self, update: &RefUpdate, new: ObjectId) -> Result<(), Stop> {
-        let blob_at = |commit: Option<ObjectId>| -> Result<Option<ObjectId>, ReadError> {
+        let entry_at = |commit: Option<ObjectId>, path: &str| -> Result<Option<ObjectId>, ReadError> {
             let Some(commit) = commit else {
                 return Ok(None);
             };
             let tree = self.repo.commit(&commit)?.tree;
-            Ok(self
-                .repo
-                .lookup(&tree, POLICY_FILE.as_bytes())?
-                .map(|e| e.id))
+            Ok(self.repo.lookup(&tree, path.as_bytes())?.map(|e| e.id))
         };
-        let new_blob = blob_at(Some(new))?;
-        let Some(new_blob) = new_blob else {
+        let Some(new_blob) = entry_at(Some(new), POLICY_FILE)? else {
             return Ok(());
         };
-        if blob_at(update.old)? == Some(new_blob) {
-            return Ok(());
-        }
+        let policy_changed = entry_at(update.old, POLICY_FILE)? != Some(new_blob);
         let bytes = self.repo.blob(&new_blob)?;
-        let problems = match std::str::from_utf8(&bytes) {
-            Ok(text) => Policy::from_yaml(text).err().unwrap_or_default(),
-            Err(_) => vec![crate::policy::Problem {
+        let parsed = match std::str::from_utf8(&bytes) {
+            Ok(text) => Policy::from_yaml(text),
+            Err(_) => Err(vec![crate::policy::Problem {
                 line: 0,
                 message: "the policy file is not UTF-8 text".into(),
-            }],
+            }]),
+        };
+        let problems = match parsed {
+            Err(problems) if policy_changed => problems,
+            Err(_) => Vec::new(),
+            Ok(policy) => {
+                let mut key_changed = policy_changed;
+                for path in policy.signing.key_files() {
+                    if entry_at(update.old, &path)? != entry_at(Some(new), &path)? {
+                        key_changed = true;
+                    }
+                }
+                if key_changed {
+                    let source = crate::signing::TreeSource {
+                        repo: self.repo,
+                        tree: self.repo.commit(&new)?.tree,
+                        label: format!("{} after the push", update.name),
+                    };
+                    crate::signing::Trust::load(&policy.signing, &source)
+                        .err()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|message| crate::policy::Problem { line: 0, message })
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            }
         };
         if !problems.is_empty() {
             let details = problems
                 .iter()
-                .map(|p| format!("{POLICY_FILE}:{}: {}", p.line, p.message))
+                .map(|p| {
+                    if p.line > 0 {
+                        format!("{POLICY_FILE}:{}: {}", p.line, p.message)
+                    } else {
+                        p.message.clone()
+                    }
+                })
                 .collect();
             self.findings.push(
                 Finding::new(

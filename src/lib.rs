@@ -16,6 +16,7 @@ pub mod rendered;
 pub mod repo;
 pub mod report;
 pub mod rules;
+pub mod signing;
 pub mod snapshot;
 pub mod walk;
 pub mod worktree;

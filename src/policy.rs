@@ -210,12 +210,108 @@ pub struct RenderedPolicy {
     pub images: Vec<String>,
 }
 
-/// Commit signature settings (`signing:`).
-#[derive(Debug, Clone, PartialEq)]
+/// Commit signature settings (`signing:`): the top-level settings and per-class overrides.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SigningPolicy {
+    pub require: bool,
+    /// Path of a git `allowed_signers` file.
+    pub ssh_allowed_signers: Option<String>,
+    /// Paths of armored OpenPGP public key files, or armored keys written inline.
+    pub gpg_keys: Vec<String>,
+    /// `signing.stage`, `signing.proposal`, `signing.review`.
+    pub overrides: BTreeMap<SigningClass, SigningOverride>,
+}
+
+/// Which key set judges a commit on a rendered branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SigningClass {
+    /// Commits on stage branches.
+    Stage,
+    /// Renderer commits on proposal branches, and on review branches through them.
+    Proposal,
+    /// The forge's merges and squashes on review branches.
+    Review,
+}
+
+impl SigningClass {
+    pub const ALL: [SigningClass; 3] = [
+        SigningClass::Stage,
+        SigningClass::Proposal,
+        SigningClass::Review,
+    ];
+
+    /// The commits of the class, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SigningClass::Stage => "commits on stage branches (`signing.stage`)",
+            SigningClass::Proposal => "the renderer's proposal commits (`signing.proposal`)",
+            SigningClass::Review => "the forge's merges on review branches (`signing.review`)",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            SigningClass::Stage => "stage",
+            SigningClass::Proposal => "proposal",
+            SigningClass::Review => "review",
+        }
+    }
+}
+
+/// `signing.<class>`: fields left out keep the top-level value, except that naming either key
+/// field replaces both: an override's keys are the only keys of its class.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SigningOverride {
+    pub require: Option<bool>,
+    pub ssh_allowed_signers: Option<Option<String>>,
+    pub gpg_keys: Option<Vec<String>>,
+}
+
+/// The settings one class of commits is judged by.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClassSigning {
     pub require: bool,
     pub ssh_allowed_signers: Option<String>,
     pub gpg_keys: Vec<String>,
+}
+
+impl SigningPolicy {
+    /// Every key file path any class names (inline keys left out).
+    pub fn key_files(&self) -> Vec<String> {
+        let mut out: Vec<String> = SigningClass::ALL
+            .into_iter()
+            .flat_map(|c| {
+                let s = self.class(c);
+                s.ssh_allowed_signers.into_iter().chain(
+                    s.gpg_keys
+                        .into_iter()
+                        .filter(|k| !k.trim_start().starts_with("-----BEGIN")),
+                )
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The effective settings of `class`.
+    pub fn class(&self, class: SigningClass) -> ClassSigning {
+        let o = self.overrides.get(&class).cloned().unwrap_or_default();
+        let keys_overridden = o.ssh_allowed_signers.is_some() || o.gpg_keys.is_some();
+        let (ssh, gpg) = if keys_overridden {
+            (
+                o.ssh_allowed_signers.unwrap_or_default(),
+                o.gpg_keys.unwrap_or_default(),
+            )
+        } else {
+            (self.ssh_allowed_signers.clone(), self.gpg_keys.clone())
+        };
+        ClassSigning {
+            require: o.require.unwrap_or(self.require),
+            ssh_allowed_signers: ssh,
+            gpg_keys: gpg,
+        }
+    }
 }
 
 /// A validated policy.
@@ -224,6 +320,9 @@ pub struct Policy {
     pub snapshot: SnapshotPolicy,
     pub rendered: RenderedPolicy,
     pub signing: SigningPolicy,
+    /// The keys `signing` names, once loaded from the policy's trusted source
+    /// (`crate::app::load_policy`); empty until then.
+    pub trust: crate::signing::Trust,
     /// Severity overrides from `rules:`.
     pub severities: BTreeMap<Rule, Severity>,
 }
@@ -270,11 +369,8 @@ impl Default for Policy {
                 freight: FreightMode::Snapshot,
                 images: Vec::new(),
             },
-            signing: SigningPolicy {
-                require: false,
-                ssh_allowed_signers: None,
-                gpg_keys: Vec::new(),
-            },
+            signing: SigningPolicy::default(),
+            trust: crate::signing::Trust::default(),
             severities: BTreeMap::new(),
         }
     }
@@ -711,25 +807,59 @@ impl Validator {
     }
 
     fn signing(&mut self, node: &Node, s: &mut SigningPolicy) {
-        let known = ["require", "ssh_allowed_signers", "gpg_keys"];
+        let known = [
+            "require",
+            "ssh_allowed_signers",
+            "gpg_keys",
+            "stage",
+            "proposal",
+            "review",
+        ];
         for (key, v) in self.entries(node, "signing", &known) {
             let key_q = format!("signing.{key}");
             match key {
                 "require" => self.boolean(v, &key_q, &mut s.require),
-                "ssh_allowed_signers" => {
-                    s.ssh_allowed_signers = match v.value {
-                        Value::Null => None,
-                        _ => self.string(v, &key_q),
-                    }
-                }
+                "ssh_allowed_signers" => s.ssh_allowed_signers = self.key_file(v, &key_q),
                 "gpg_keys" => {
                     if let Some(list) = self.strings(v, &key_q) {
                         s.gpg_keys = list;
                     }
                 }
+                _ => {
+                    let Some(class) = SigningClass::ALL.into_iter().find(|c| c.key() == key) else {
+                        unreachable!("filtered by entries()")
+                    };
+                    let o = self.signing_override(v, &key_q);
+                    s.overrides.insert(class, o);
+                }
+            }
+        }
+    }
+
+    fn key_file(&mut self, v: &Node, key_q: &str) -> Option<String> {
+        match v.value {
+            Value::Null => None,
+            _ => self.string(v, key_q),
+        }
+    }
+
+    fn signing_override(&mut self, node: &Node, section: &str) -> SigningOverride {
+        let mut o = SigningOverride::default();
+        let known = ["require", "ssh_allowed_signers", "gpg_keys"];
+        for (key, v) in self.entries(node, section, &known) {
+            let key_q = format!("{section}.{key}");
+            match key {
+                "require" => {
+                    let mut b = false;
+                    self.boolean(v, &key_q, &mut b);
+                    o.require = Some(b);
+                }
+                "ssh_allowed_signers" => o.ssh_allowed_signers = Some(self.key_file(v, &key_q)),
+                "gpg_keys" => o.gpg_keys = Some(self.strings(v, &key_q).unwrap_or_default()),
                 _ => unreachable!("filtered by entries()"),
             }
         }
+        o
     }
 
     fn rules(&mut self, node: &Node, out: &mut BTreeMap<Rule, Severity>) {
@@ -774,7 +904,8 @@ impl Validator {
 
 fn qualified(section: &str, key: &str) -> String {
     match section {
-        "snapshot" | "rendered" | "signing" => format!("{section}.{key}"),
+        "snapshot" | "rendered" | "signing" | "signing.stage" | "signing.proposal"
+        | "signing.review" => format!("{section}.{key}"),
         _ => key.to_string(),
     }
 }

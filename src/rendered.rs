@@ -14,7 +14,8 @@ use gix::objs::tree::EntryKind;
 
 use crate::finding::Finding;
 use crate::images;
-use crate::policy::{FreightMode, RenderedPolicy};
+use crate::policy::{FreightMode, RenderedPolicy, SigningClass};
+use crate::signing::{self, Trust, Verdict};
 use crate::repo::{Entry, ReadError, Repo, display_path};
 use crate::rules::Rule;
 use crate::snapshot::{MAX_LISTED_PATHS, diff_trees};
@@ -97,6 +98,9 @@ pub struct Review<'r> {
 /// The renderer rules, memoized by commit id.
 pub struct RenderedChecker<'p> {
     policy: &'p RenderedPolicy,
+    trust: &'p Trust,
+    /// Signature verdicts per commit and key set.
+    signatures: HashMap<(ObjectId, SigningClass), Vec<Finding>>,
     /// Release directory names under the snapshot roots of the snapshot branch tips, once read.
     freight: Option<HashSet<Vec<u8>>>,
     /// Where `freight` was read, for messages.
@@ -129,9 +133,11 @@ pub fn first_git_tag(subject: &str) -> Option<&str> {
 }
 
 impl<'p> RenderedChecker<'p> {
-    pub fn new(policy: &'p RenderedPolicy) -> RenderedChecker<'p> {
+    pub fn new(policy: &'p RenderedPolicy, trust: &'p Trust) -> RenderedChecker<'p> {
         RenderedChecker {
             policy,
+            trust,
+            signatures: HashMap::new(),
             freight: None,
             freight_origin: String::new(),
             verdicts: HashMap::new(),
@@ -448,6 +454,46 @@ impl<'p> RenderedChecker<'p> {
         Ok(finding)
     }
 
+    /// The signing rules for one commit under the key set of `class`: nothing unless
+    /// `signing.require` holds for that class.
+    pub fn check_signature(
+        &mut self,
+        repo: &Repo,
+        id: ObjectId,
+        class: SigningClass,
+    ) -> Result<Vec<Finding>, ReadError> {
+        let Some(trust) = self.trust.class(class).filter(|t| t.require) else {
+            return Ok(Vec::new());
+        };
+        if let Some(found) = self.signatures.get(&(id, class)) {
+            return Ok(found.clone());
+        }
+        let raw = repo.commit_bytes(&id)?;
+        let signed = signing::split(&raw, repo.object_hash());
+        let whose = class.describe();
+        let finding = match signing::verify(&signed, &trust.keys) {
+            Verdict::Good(_) => None,
+            Verdict::Unsigned => Some(Finding::new(
+                Rule::UnsignedCommit,
+                format!("the commit is not signed, and signing is required for {whose}"),
+            )),
+            Verdict::Untrusted(signer, why) => Some(Finding::new(
+                Rule::UntrustedSignature,
+                format!("signed by {signer}, which is not trusted for {whose}: {why}"),
+            )),
+            Verdict::Bad(signer, why) => Some(Finding::new(
+                Rule::BadSignature,
+                match signer {
+                    Some(signer) => format!("the signature by {signer} does not verify: {why}"),
+                    None => format!("the signature does not verify: {why}"),
+                },
+            )),
+        };
+        let found: Vec<Finding> = finding.map(|f| f.in_commit(id)).into_iter().collect();
+        self.signatures.insert((id, class), found.clone());
+        Ok(found)
+    }
+
     /// How each commit a review-branch update adds got there: (a) a renderer commit already on
     /// a proposal branch; (b) a merge of a proposal commit with its tree; (c) a squash by the
     /// forge with the tree of a proposal branch tip. Anything else bypassed review.
@@ -483,10 +529,13 @@ impl<'p> RenderedChecker<'p> {
                 && by_renderer
                 && p.renderer.is_match(&meta.author)
             {
-                continue; // the empty root commit Kargo makes when it creates the branch
+                // The empty root commit Kargo makes when it creates the branch.
+                out.extend(self.check_signature(repo, id, SigningClass::Proposal)?);
+                continue;
             }
             if review.proposed.contains(&id) || (review.history && !on_chain) {
                 out.extend(self.check_commit(repo, id)?);
+                out.extend(self.check_signature(repo, id, SigningClass::Proposal)?);
                 continue;
             }
             // The engine puts the ref on every finding of the update.
@@ -521,6 +570,7 @@ impl<'p> RenderedChecker<'p> {
                         )));
                         continue;
                     }
+                    out.extend(self.check_signature(repo, id, SigningClass::Review)?);
                     let merged_tree = repo.commit(other)?.tree;
                     if merged_tree != info.tree {
                         let (count, details) =
@@ -537,6 +587,7 @@ impl<'p> RenderedChecker<'p> {
                     }
                 }
                 [_] if by_forge => {
+                    out.extend(self.check_signature(repo, id, SigningClass::Review)?);
                     if !review.history && !tip_trees.contains(&info.tree) {
                         out.push(found(
                             Rule::MergeAltered,
@@ -549,6 +600,7 @@ impl<'p> RenderedChecker<'p> {
                 }
                 [_] if review.history && by_renderer => {
                     out.extend(self.check_commit(repo, id)?);
+                    out.extend(self.check_signature(repo, id, SigningClass::Proposal)?);
                 }
                 _ => out.push(bypassed(format!(
                     "committed by `{}`: neither a commit of a proposal branch, nor a merge of one, nor a squash by the forge",

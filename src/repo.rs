@@ -216,6 +216,11 @@ impl Repo {
         Ok(info)
     }
 
+    /// The raw bytes of a commit object (for its signature).
+    pub fn commit_bytes(&self, id: &ObjectId) -> Result<Vec<u8>, ReadError> {
+        self.read(id, gix::object::Kind::Commit, |data| Ok(data.to_vec()))
+    }
+
     /// Author, committer, subject and trailers of a commit.
     pub fn commit_meta(&self, id: &ObjectId) -> Result<CommitMeta, ReadError> {
         let hash = self.object_hash();

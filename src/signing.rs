@@ -1,0 +1,944 @@
+//! Commit signatures, verified in process the way `git verify-commit` verifies them.
+//!
+//! The signed payload is the commit object without its signature headers; the signature is the
+//! `gpgsig` header in SHA-1 repositories and `gpgsig-sha256` in SHA-256 ones (git's
+//! `parse_buffer_signed_by_header`). SSH signatures (`-----BEGIN SSH SIGNATURE-----`) are
+//! checked against a git `allowed_signers` file in namespace `git`, with validity windows
+//! evaluated at the committer time; OpenPGP signatures against armored public keys. Key files
+//! are read once, when the policy is loaded, from the policy's own trusted source.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use pgp::composed::{Deserializable, DetachedSignature, SignedPublicKey};
+use pgp::packet::SignatureType;
+use pgp::types::KeyDetails;
+use ssh_key::{HashAlg, PublicKey, SshSig};
+
+use crate::policy::{SigningClass, SigningPolicy};
+
+/// The most bytes of a key file that are read.
+pub const MAX_KEY_FILE_BYTES: usize = 1 << 20;
+
+/// A commit split into what was signed and the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCommit {
+    pub payload: Vec<u8>,
+    pub signature: Option<Vec<u8>>,
+}
+
+/// The signature header of a repository's hash: `gpgsig` (SHA-1) or `gpgsig-sha256`.
+fn signature_header(hash: gix::hash::Kind) -> &'static [u8] {
+    match hash {
+        gix::hash::Kind::Sha1 => b"gpgsig",
+        _ => b"gpgsig-sha256",
+    }
+}
+
+/// Split a raw commit object as git does: the header of the repository's hash (and its
+/// continuation lines) is the signature; every `gpgsig*` header is left out of the payload.
+pub fn split(raw: &[u8], hash: gix::hash::Kind) -> SignedCommit {
+    let header = signature_header(hash);
+    let mut payload = Vec::with_capacity(raw.len());
+    let mut signature = Vec::new();
+    let (mut saw, mut in_signature, mut other) = (false, false, false);
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let len = rest
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(rest.len(), |i| i + 1);
+        let mut line = &rest[..len];
+        let mut sig: Option<&[u8]> = None;
+        if in_signature && line.first() == Some(&b' ') {
+            sig = Some(&line[1..]);
+        } else if line.starts_with(header) && line.get(header.len()) == Some(&b' ') {
+            sig = Some(&line[header.len() + 1..]);
+            other = false;
+        } else if line.starts_with(b"gpgsig") {
+            other = true;
+        } else if other && line.first() != Some(&b' ') {
+            other = false;
+        }
+        let mut consumed = len;
+        if let Some(sig) = sig {
+            signature.extend_from_slice(sig);
+            saw = true;
+            in_signature = true;
+        } else {
+            if line.first() == Some(&b'\n') {
+                // The message: everything after the header, as is.
+                line = rest;
+                consumed = rest.len();
+            }
+            if !other {
+                payload.extend_from_slice(line);
+            }
+            in_signature = false;
+        }
+        rest = &rest[consumed..];
+    }
+    SignedCommit {
+        payload,
+        signature: saw.then_some(signature),
+    }
+}
+
+/// The committer time of a commit payload, in seconds since the epoch.
+fn committer_time(payload: &[u8]) -> Option<i64> {
+    for line in payload.split(|b| *b == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        if let Some(ident) = line.strip_prefix(b"committer ") {
+            let close = ident.iter().rposition(|b| *b == b'>')?;
+            let text = std::str::from_utf8(&ident[close + 1..]).ok()?;
+            return text.split_whitespace().next()?.parse().ok();
+        }
+    }
+    None
+}
+
+/// Who signed, for messages: the key and the principal (or user id) it is pinned for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signer {
+    pub key: String,
+    pub principal: Option<String>,
+}
+
+impl std::fmt::Display for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.principal {
+            Some(p) => write!(f, "{} (principal `{p}`)", self.key),
+            None => write!(f, "{} (no pinned principal)", self.key),
+        }
+    }
+}
+
+/// The verdict on one commit's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Unsigned,
+    Good(Signer),
+    /// A valid signature whose key is not pinned, or is used outside its validity.
+    Untrusted(Signer, String),
+    /// The signature does not verify, or cannot be read.
+    Bad(Option<Signer>, String),
+}
+
+/// One line of an `allowed_signers` file.
+#[derive(Debug, Clone)]
+pub struct AllowedSigner {
+    pub principals: String,
+    namespaces: Option<String>,
+    valid_after: Option<i64>,
+    valid_before: Option<i64>,
+    key: ssh_key::public::KeyData,
+    /// `file:line`, for messages.
+    origin: String,
+}
+
+/// An OpenPGP public key and where it was read from.
+#[derive(Debug, Clone)]
+pub struct PgpKey {
+    key: SignedPublicKey,
+    origin: String,
+}
+
+/// The pinned keys of one class.
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    pub ssh: Vec<AllowedSigner>,
+    pub pgp: Vec<PgpKey>,
+    /// The files (or inline keys) they came from, for messages and comparison.
+    pub sources: Vec<String>,
+}
+
+/// What one class of commits must satisfy.
+#[derive(Debug, Clone, Default)]
+pub struct ClassTrust {
+    pub require: bool,
+    pub keys: Arc<Keys>,
+}
+
+/// Loaded signing settings for every class.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    classes: BTreeMap<SigningClass, ClassTrust>,
+}
+
+impl PartialEq for Trust {
+    fn eq(&self, other: &Self) -> bool {
+        let summary = |t: &Trust| -> Vec<(SigningClass, bool, Vec<String>)> {
+            t.classes
+                .iter()
+                .map(|(c, t)| (*c, t.require, t.keys.sources.clone()))
+                .collect()
+        };
+        summary(self) == summary(other)
+    }
+}
+
+/// Where key files are read from: the trusted source of the policy that names them.
+pub trait KeySource {
+    /// The bytes of `path`, or why they cannot be read.
+    fn read(&self, path: &str) -> Result<Vec<u8>, String>;
+    /// Where a path lives, for messages (`main:keys/kargo.asc`, `/etc/freight-guard/kargo.asc`).
+    fn describe(&self, path: &str) -> String;
+}
+
+/// Key files next to a policy file on disk (`--config`).
+pub struct DirSource(pub std::path::PathBuf);
+
+impl KeySource for DirSource {
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        let full = self.0.join(path);
+        let meta = std::fs::metadata(&full).map_err(|e| format!("cannot read it: {e}"))?;
+        if !meta.is_file() {
+            return Err("it is not a regular file".into());
+        }
+        if meta.len() > MAX_KEY_FILE_BYTES as u64 {
+            return Err(format!(
+                "it is {} bytes; at most {MAX_KEY_FILE_BYTES} are read",
+                meta.len()
+            ));
+        }
+        std::fs::read(&full).map_err(|e| format!("cannot read it: {e}"))
+    }
+
+    fn describe(&self, path: &str) -> String {
+        self.0.join(path).display().to_string()
+    }
+}
+
+/// Key files in a commit's tree: the commit the policy file itself was read from.
+pub struct TreeSource<'a> {
+    pub repo: &'a crate::repo::Repo,
+    pub tree: gix::ObjectId,
+    /// How the commit is named in messages (`main`, `HEAD`).
+    pub label: String,
+}
+
+impl KeySource for TreeSource<'_> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        if path.is_empty()
+            || path.starts_with('/')
+            || path.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return Err(
+                "a key file named by the repository's policy must be a relative path inside the repository (no `..`)"
+                    .into(),
+            );
+        }
+        let entry = self
+            .repo
+            .lookup(&self.tree, path.as_bytes())
+            .map_err(|e| e.to_string())?
+            .ok_or("no such file")?;
+        if !matches!(
+            entry.kind,
+            gix::objs::tree::EntryKind::Blob | gix::objs::tree::EntryKind::BlobExecutable
+        ) {
+            return Err("it is not a regular file".into());
+        }
+        let size = self.repo.object_size(&entry.id).map_err(|e| e.to_string())?;
+        if size > MAX_KEY_FILE_BYTES as u64 {
+            return Err(format!(
+                "it is {size} bytes; at most {MAX_KEY_FILE_BYTES} are read"
+            ));
+        }
+        self.repo.blob(&entry.id).map_err(|e| e.to_string())
+    }
+
+    fn describe(&self, path: &str) -> String {
+        format!("{}:{path}", self.label)
+    }
+}
+
+/// No place to read key files from: the built-in defaults name none.
+pub struct NoSource;
+
+impl KeySource for NoSource {
+    fn read(&self, _path: &str) -> Result<Vec<u8>, String> {
+        Err("the built-in policy names no key files".into())
+    }
+
+    fn describe(&self, path: &str) -> String {
+        path.to_string()
+    }
+}
+
+impl Trust {
+    /// Is any class required to be signed?
+    pub fn any_required(&self) -> bool {
+        self.classes.values().any(|c| c.require)
+    }
+
+    pub fn class(&self, class: SigningClass) -> Option<&ClassTrust> {
+        self.classes.get(&class)
+    }
+
+    /// Read and parse every key file the policy names; every problem is reported, none is
+    /// skipped: a key that cannot be read must never turn into a silent pass.
+    pub fn load(policy: &SigningPolicy, source: &dyn KeySource) -> Result<Trust, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut ssh_files: BTreeMap<String, Vec<AllowedSigner>> = BTreeMap::new();
+        let mut pgp_files: BTreeMap<String, Vec<PgpKey>> = BTreeMap::new();
+        let mut classes = BTreeMap::new();
+        for class in SigningClass::ALL {
+            let settings = policy.class(class);
+            let mut keys = Keys::default();
+            if let Some(path) = &settings.ssh_allowed_signers {
+                if !ssh_files.contains_key(path) {
+                    let loaded = match read_text(source, path) {
+                        Ok(text) => parse_allowed_signers(&text, &source.describe(path)),
+                        Err(e) => Err(vec![e]),
+                    };
+                    match loaded {
+                        Ok(lines) => {
+                            ssh_files.insert(path.clone(), lines);
+                        }
+                        Err(p) => {
+                            problems.extend(p);
+                            ssh_files.insert(path.clone(), Vec::new());
+                        }
+                    }
+                }
+                keys.ssh.extend(ssh_files[path].iter().cloned());
+                keys.sources.push(format!("ssh:{path}"));
+            }
+            for entry in &settings.gpg_keys {
+                if !pgp_files.contains_key(entry) {
+                    let loaded = if entry.trim_start().starts_with("-----BEGIN") {
+                        parse_pgp_keys(entry, "an inline key of signing.gpg_keys")
+                    } else {
+                        match read_text(source, entry) {
+                            Ok(text) => parse_pgp_keys(&text, &source.describe(entry)),
+                            Err(e) => Err(e),
+                        }
+                    };
+                    match loaded {
+                        Ok(k) => {
+                            pgp_files.insert(entry.clone(), k);
+                        }
+                        Err(p) => {
+                            problems.push(p);
+                            pgp_files.insert(entry.clone(), Vec::new());
+                        }
+                    }
+                }
+                keys.pgp.extend(pgp_files[entry].iter().cloned());
+                keys.sources.push(format!("pgp:{entry}"));
+            }
+            if settings.require && keys.ssh.is_empty() && keys.pgp.is_empty() && problems.is_empty()
+            {
+                problems.push(format!(
+                    "signing is required for {} commits, but no key is pinned for them (set `signing.ssh_allowed_signers` or `signing.gpg_keys`)",
+                    class.key()
+                ));
+            }
+            classes.insert(
+                class,
+                ClassTrust {
+                    require: settings.require,
+                    keys: Arc::new(keys),
+                },
+            );
+        }
+        if problems.is_empty() {
+            Ok(Trust { classes })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn read_text(source: &dyn KeySource, path: &str) -> Result<String, String> {
+    let shown = source.describe(path);
+    let bytes = source.read(path).map_err(|e| format!("{shown}: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("{shown}: it is not UTF-8 text"))
+}
+
+/// Parse git's `allowed_signers` format (ssh-keygen(1), ALLOWED SIGNERS): `principals
+/// [options] keytype base64 [comment]` per line; `#` comments and blank lines are skipped.
+pub fn parse_allowed_signers(text: &str, file: &str) -> Result<Vec<AllowedSigner>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let origin = format!("{file}:{}", i + 1);
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match parse_signer_line(line, &origin) {
+            Ok(s) => out.push(s),
+            Err(e) => problems.push(format!("{origin}: {e}")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if out.is_empty() {
+        return Err(vec![format!("{file}: it pins no key")]);
+    }
+    Ok(out)
+}
+
+/// Split off the first field of `s`: up to unquoted whitespace (quotes may hold spaces).
+fn field(s: &str) -> Result<(&str, &str), String> {
+    let mut quoted = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => return Ok((&s[..i], s[i..].trim_start())),
+            _ => {}
+        }
+    }
+    if quoted {
+        return Err("a quote is not closed".into());
+    }
+    Ok((s, ""))
+}
+
+fn parse_signer_line(line: &str, origin: &str) -> Result<AllowedSigner, String> {
+    let (principals, rest) = field(line)?;
+    let principals = principals.trim_matches('"').to_string();
+    if principals.is_empty() || rest.is_empty() {
+        return Err("expected `principals [options] keytype base64-key`".into());
+    }
+    // Options come before the key when the next field is not a key type.
+    let (options, key_text) = match PublicKey::from_openssh(rest) {
+        Ok(_) => ("", rest),
+        Err(_) => {
+            let (opts, key) = field(rest)?;
+            (opts, key)
+        }
+    };
+    let key = PublicKey::from_openssh(key_text)
+        .map_err(|e| format!("not an OpenSSH public key (`keytype base64`): {e}"))?;
+    let mut signer = AllowedSigner {
+        principals,
+        namespaces: None,
+        valid_after: None,
+        valid_before: None,
+        key: key.key_data().clone(),
+        origin: origin.to_string(),
+    };
+    for option in split_options(options)? {
+        let (name, value) = match option.split_once('=') {
+            Some((n, v)) => (n.to_ascii_lowercase(), Some(unquote(v)?)),
+            None => (option.to_ascii_lowercase(), None),
+        };
+        match (name.as_str(), value) {
+            ("cert-authority", _) => {
+                return Err(
+                    "`cert-authority` lines (SSH certificates) are not supported: pin the signing keys themselves"
+                        .into(),
+                );
+            }
+            ("namespaces", Some(v)) => signer.namespaces = Some(v),
+            ("valid-after", Some(v)) => signer.valid_after = Some(parse_time(&v)?),
+            ("valid-before", Some(v)) => signer.valid_before = Some(parse_time(&v)?),
+            (other, _) => {
+                return Err(format!(
+                    "unknown or malformed option `{other}` (known: namespaces=, valid-after=, valid-before=)"
+                ));
+            }
+        }
+    }
+    Ok(signer)
+}
+
+/// Split `a,b="x,y",c` at commas outside quotes.
+fn split_options(options: &str) -> Result<Vec<String>, String> {
+    if options.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in options.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quote is not closed in the options".into());
+    }
+    out.push(current);
+    if out.iter().any(String::is_empty) {
+        return Err(format!("empty option in `{options}`"));
+    }
+    Ok(out)
+}
+
+fn unquote(v: &str) -> Result<String, String> {
+    match v.strip_prefix('"') {
+        Some(inner) => inner
+            .strip_suffix('"')
+            .map(str::to_string)
+            .ok_or_else(|| format!("option value {v} is not quoted properly")),
+        None => Ok(v.to_string()),
+    }
+}
+
+/// `YYYYMMDD[Z]` or `YYYYMMDDHHMM[SS][Z]`. ssh-keygen reads times without `Z` in the machine's
+/// time zone; a server hook cannot know which zone was meant, so only UTC (`Z`) is accepted.
+fn parse_time(text: &str) -> Result<i64, String> {
+    let bad = || {
+        format!(
+            "time `{text}` is not YYYYMMDD[HHMM[SS]]Z (the `Z` is required: times are read as UTC)"
+        )
+    };
+    let digits = text.strip_suffix(['Z', 'z']).ok_or_else(bad)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || ![8, 12, 14].contains(&digits.len()) {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| digits.get(r).and_then(|s| s.parse::<i64>().ok());
+    let (y, m, d) = (num(0..4), num(4..6), num(6..8));
+    let (hh, mm, ss) = (
+        num(8..10).unwrap_or(0),
+        num(10..12).unwrap_or(0),
+        num(12..14).unwrap_or(0),
+    );
+    let (Some(y), Some(m), Some(d)) = (y, m, d) else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return Err(bad());
+    }
+    Ok(days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// OpenSSH's pattern lists: comma-separated `*`/`?` globs, `!` negates and wins.
+fn match_pattern_list(candidate: &str, list: &str) -> bool {
+    let mut matched = false;
+    for pattern in list.split(',') {
+        let (negated, pattern) = match pattern.strip_prefix('!') {
+            Some(p) => (true, p),
+            None => (false, pattern),
+        };
+        if wildcard(pattern.as_bytes(), candidate.as_bytes()) {
+            if negated {
+                return false;
+            }
+            matched = true;
+        }
+    }
+    matched
+}
+
+/// `*` and `?` glob matching, iterative (no backtracking blow-up).
+fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while p < pattern.len() && pattern[p] == b'*' {
+        p += 1;
+    }
+    p == pattern.len()
+}
+
+/// Parse every armored OpenPGP public key in `text`; each must carry valid self-signatures.
+pub fn parse_pgp_keys(text: &str, origin: &str) -> Result<Vec<PgpKey>, String> {
+    let parsed = SignedPublicKey::from_armor_many(std::io::Cursor::new(text.as_bytes()))
+        .map_err(|e| format!("{origin}: not an armored OpenPGP public key: {e}"))?;
+    let mut out = Vec::new();
+    for key in parsed.0 {
+        let key = key.map_err(|e| format!("{origin}: an OpenPGP key cannot be read: {e}"))?;
+        key.verify_bindings().map_err(|e| {
+            format!(
+                "{origin}: the self-signatures of key {:X} do not verify: {e}",
+                key.primary_key.fingerprint()
+            )
+        })?;
+        out.push(PgpKey {
+            key,
+            origin: origin.to_string(),
+        });
+    }
+    if out.is_empty() {
+        return Err(format!("{origin}: it holds no OpenPGP public key"));
+    }
+    Ok(out)
+}
+
+/// Verify one commit's signature against `keys`.
+pub fn verify(commit: &SignedCommit, keys: &Keys) -> Verdict {
+    let Some(signature) = &commit.signature else {
+        return Verdict::Unsigned;
+    };
+    let time = committer_time(&commit.payload);
+    let text = String::from_utf8_lossy(signature);
+    let start = text.trim_start();
+    if start.starts_with("-----BEGIN SSH SIGNATURE-----") {
+        verify_ssh(&commit.payload, start, time, keys)
+    } else if start.starts_with("-----BEGIN PGP SIGNATURE-----")
+        || start.starts_with("-----BEGIN PGP MESSAGE-----")
+    {
+        verify_pgp(&commit.payload, start, time, keys)
+    } else if start.starts_with("-----BEGIN SIGNED MESSAGE-----") {
+        Verdict::Untrusted(
+            Signer {
+                key: "an X.509 certificate".into(),
+                principal: None,
+            },
+            "X.509 (gpgsm) signatures cannot be pinned; sign with an SSH or OpenPGP key".into(),
+        )
+    } else {
+        Verdict::Bad(
+            None,
+            "the signature header holds no SSH, OpenPGP or X.509 signature".into(),
+        )
+    }
+}
+
+fn verify_ssh(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> Verdict {
+    let sig = match SshSig::from_pem(armored.as_bytes()) {
+        Ok(sig) => sig,
+        Err(e) => return Verdict::Bad(None, format!("the SSH signature cannot be read: {e}")),
+    };
+    let key = PublicKey::from(sig.public_key().clone());
+    let pinned: Vec<&AllowedSigner> = keys
+        .ssh
+        .iter()
+        .filter(|s| s.key == *sig.public_key())
+        .collect();
+    let mut signer = Signer {
+        key: format!(
+            "SSH key {} ({})",
+            key.fingerprint(HashAlg::Sha256),
+            key.algorithm()
+        ),
+        principal: pinned.first().map(|s| s.principals.clone()),
+    };
+    if let Err(e) = key.verify(sig.namespace(), payload, &sig) {
+        return Verdict::Bad(
+            Some(signer),
+            format!("it does not match the commit's content ({e})"),
+        );
+    }
+    if sig.namespace() != "git" {
+        return Verdict::Untrusted(
+            signer,
+            format!(
+                "it was made for namespace `{}`, not `git`",
+                sig.namespace()
+            ),
+        );
+    }
+    if pinned.is_empty() {
+        return Verdict::Untrusted(
+            signer,
+            "no line of `signing.ssh_allowed_signers` pins this key".into(),
+        );
+    }
+    // Like `ssh-keygen -Y find-principals`: the first line whose options allow this use.
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    };
+    let at = time.unwrap_or_else(now);
+    let mut reasons = Vec::new();
+    for s in &pinned {
+        if let Some(ns) = &s.namespaces
+            && !match_pattern_list("git", ns)
+        {
+            reasons.push(format!(
+                "{} allows namespaces `{ns}`, not `git`",
+                s.origin
+            ));
+            continue;
+        }
+        if let Some(after) = s.valid_after
+            && at < after
+        {
+            reasons.push(format!(
+                "{}: the key is valid only after {}, and the committer time is {}",
+                s.origin,
+                show_time(after),
+                show_time(at)
+            ));
+            continue;
+        }
+        if let Some(before) = s.valid_before
+            && at > before
+        {
+            reasons.push(format!(
+                "{}: the key was valid only until {}, and the committer time is {}",
+                s.origin,
+                show_time(before),
+                show_time(at)
+            ));
+            continue;
+        }
+        signer.principal = Some(s.principals.clone());
+        return Verdict::Good(signer);
+    }
+    Verdict::Untrusted(signer, reasons.join("; "))
+}
+
+/// `2026-04-01T12:00:00Z`.
+fn show_time(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Inverse of days_from_civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn verify_pgp(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> Verdict {
+    let sig = match DetachedSignature::from_armor_single(std::io::Cursor::new(armored.as_bytes()))
+    {
+        Ok((sig, _)) => sig.signature,
+        Err(e) => {
+            return Verdict::Bad(None, format!("the OpenPGP signature cannot be read: {e}"));
+        }
+    };
+    if !matches!(
+        sig.typ(),
+        Some(SignatureType::Binary) | Some(SignatureType::Text)
+    ) {
+        return Verdict::Bad(
+            None,
+            "the OpenPGP signature is not a signature over data".into(),
+        );
+    }
+    let fingerprints = sig.issuer_fingerprint();
+    let key_ids = sig.issuer_key_id();
+    let issuer = fingerprints
+        .first()
+        .map(|f| format!("{f:X}"))
+        .or_else(|| {
+            key_ids.first().map(|k| {
+                let id: &[u8] = k.as_ref();
+                id.iter().map(|b| format!("{b:02X}")).collect::<String>()
+            })
+        })
+        .unwrap_or_else(|| "of unknown id".into());
+    // The pinned component (primary key or subkey) that made the signature.
+    for pinned in &keys.pgp {
+        let cert = &pinned.key;
+        let principal = cert
+            .details
+            .users
+            .first()
+            .map(|u| String::from_utf8_lossy(u.id.id()).into_owned());
+        let is_issuer = |fp: pgp::types::Fingerprint, id: pgp::types::KeyId| {
+            fingerprints.iter().any(|f| **f == fp) || key_ids.iter().any(|k| **k == id)
+        };
+        let primary = &cert.primary_key;
+        let signer = |fp: &pgp::types::Fingerprint| Signer {
+            key: format!("OpenPGP key {fp:X}"),
+            principal: principal.clone(),
+        };
+        if is_issuer(primary.fingerprint(), primary.legacy_key_id()) {
+            let who = signer(&primary.fingerprint());
+            if let Err(e) = sig.verify(primary, payload) {
+                return Verdict::Bad(
+                    Some(who),
+                    format!("it does not match the commit's content ({e})"),
+                );
+            }
+            return pgp_validity(cert, None, &sig, time, who, &pinned.origin);
+        }
+        for sub in &cert.public_subkeys {
+            if is_issuer(sub.key.fingerprint(), sub.key.legacy_key_id()) {
+                let who = signer(&sub.key.fingerprint());
+                if let Err(e) = sig.verify(&sub.key, payload) {
+                    return Verdict::Bad(
+                        Some(who),
+                        format!("it does not match the commit's content ({e})"),
+                    );
+                }
+                return pgp_validity(cert, Some(sub), &sig, time, who, &pinned.origin);
+            }
+        }
+    }
+    Verdict::Untrusted(
+        Signer {
+            key: format!("OpenPGP key {issuer}"),
+            principal: None,
+        },
+        "no key of `signing.gpg_keys` made it".into(),
+    )
+}
+
+/// Revocation, expiry (at the committer time) and signing capability of the key that made a
+/// valid signature.
+fn pgp_validity(
+    cert: &SignedPublicKey,
+    sub: Option<&pgp::composed::SignedPublicSubKey>,
+    sig: &pgp::packet::Signature,
+    time: Option<i64>,
+    who: Signer,
+    origin: &str,
+) -> Verdict {
+    let untrusted = |why: String| Verdict::Untrusted(who.clone(), format!("{origin}: {why}"));
+    if !cert.details.revocation_signatures.is_empty() {
+        return untrusted("the key is revoked".into());
+    }
+    let at = time.unwrap_or(i64::MAX);
+    let created = |t: pgp::types::Timestamp| i64::from(t.as_secs());
+    // The newest self-signature that states the primary key's lifetime.
+    let primary_sigs = cert
+        .details
+        .direct_signatures
+        .iter()
+        .chain(cert.details.users.iter().flat_map(|u| u.signatures.iter()));
+    let newest = primary_sigs
+        .filter(|s| s.created().is_some())
+        .max_by_key(|s| s.created().map(created));
+    let primary_created = created(cert.primary_key.created_at());
+    if let Some(expiry) = newest.and_then(|s| s.key_expiration_time())
+        && expiry.as_secs() > 0
+        && at > primary_created + i64::from(expiry.as_secs())
+    {
+        return untrusted(format!(
+            "the key expired at {}, before the committer time {}",
+            show_time(primary_created + i64::from(expiry.as_secs())),
+            show_time(at)
+        ));
+    }
+    if let Some(sub) = sub {
+        if sub
+            .signatures
+            .iter()
+            .any(|s| s.typ() == Some(SignatureType::SubkeyRevocation))
+        {
+            return untrusted("the signing subkey is revoked".into());
+        }
+        let binding = sub
+            .signatures
+            .iter()
+            .filter(|s| s.typ() == Some(SignatureType::SubkeyBinding))
+            .max_by_key(|s| s.created().map(created));
+        let Some(binding) = binding else {
+            return untrusted("the signing subkey has no binding signature".into());
+        };
+        if !binding.key_flags().sign() {
+            return untrusted("the subkey that signed is not a signing subkey".into());
+        }
+        let sub_created = created(sub.key.created_at());
+        if let Some(expiry) = binding.key_expiration_time()
+            && expiry.as_secs() > 0
+            && at > sub_created + i64::from(expiry.as_secs())
+        {
+            return untrusted(format!(
+                "the signing subkey expired at {}, before the committer time {}",
+                show_time(sub_created + i64::from(expiry.as_secs())),
+                show_time(at)
+            ));
+        }
+    }
+    if let Some(made) = sig.created().map(created)
+        && made < created(cert.primary_key.created_at())
+    {
+        return untrusted("the signature is older than the key".into());
+    }
+    Verdict::Good(who)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_leaves_out_every_signature_header() {
+        let raw = b"tree t\nparent p\nauthor A <a> 1 +0000\ncommitter C <c> 2 +0000\ngpgsig -----BEGIN SSH SIGNATURE-----\n abc\n -----END SSH SIGNATURE-----\ngpgsig-sha256 -----BEGIN X-----\n def\n -----END X-----\nmergetag object x\n more\n\nmessage\n gpgsig in body\n";
+        let s = split(raw, gix::hash::Kind::Sha1);
+        assert_eq!(
+            s.payload,
+            b"tree t\nparent p\nauthor A <a> 1 +0000\ncommitter C <c> 2 +0000\nmergetag object x\n more\n\nmessage\n gpgsig in body\n"
+        );
+        assert_eq!(
+            s.signature.as_deref(),
+            Some(&b"-----BEGIN SSH SIGNATURE-----\nabc\n-----END SSH SIGNATURE-----\n"[..])
+        );
+        let s = split(raw, gix::hash::Kind::Sha256);
+        assert_eq!(
+            s.signature.as_deref(),
+            Some(&b"-----BEGIN X-----\ndef\n-----END X-----\n"[..])
+        );
+        assert_eq!(committer_time(&s.payload), Some(2));
+        assert_eq!(
+            split(b"tree t\n\nmsg\n", gix::hash::Kind::Sha1).signature,
+            None
+        );
+    }
+
+    #[test]
+    fn times_and_patterns() {
+        assert_eq!(parse_time("19700101Z"), Ok(0));
+        assert_eq!(parse_time("20260401120000Z"), Ok(1_775_044_800));
+        assert_eq!(show_time(1_775_044_800), "2026-04-01T12:00:00Z");
+        assert!(parse_time("20260401").is_err());
+        assert!(parse_time("2026040112Z").is_err());
+        assert!(match_pattern_list("git", "file,g*"));
+        assert!(!match_pattern_list("git", "file,!git,*"));
+        assert!(!match_pattern_list("git", "file"));
+        assert!(wildcard(b"*a*b?", b"xxaYYbZ"));
+    }
+
+    #[test]
+    fn allowed_signers_lines() {
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICdewW20Yg8fM2VULa9/xjz5HyLYWg2peqYMZcSTg89x";
+        let text = format!(
+            "# comment\n\nk@x {key} kargo\n\"a@x,b@x\" namespaces=\"git,file\",valid-after=20260101Z {key}\n"
+        );
+        let lines = parse_allowed_signers(&text, "f").expect("parses");
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].principals, "a@x,b@x");
+        assert_eq!(lines[1].namespaces.as_deref(), Some("git,file"));
+        let err = parse_allowed_signers(&format!("k@x cert-authority {key}\n"), "f")
+            .expect_err("refused");
+        assert!(err[0].contains("f:1:") && err[0].contains("cert-authority"), "{err:?}");
+        let err = parse_allowed_signers("k@x ssh-ed25519 AAAA\n", "f").expect_err("bad key");
+        assert!(err[0].starts_with("f:1: "), "{err:?}");
+        assert!(parse_allowed_signers("# nothing\n", "f").is_err());
+    }
+}
