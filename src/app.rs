@@ -183,13 +183,12 @@ pub fn with_trust(
     mut policy: Policy,
     source: &dyn crate::signing::KeySource,
 ) -> Result<Policy, Vec<crate::policy::Problem>> {
-    policy.trust =
-        crate::signing::Trust::load(&policy.signing, source).map_err(|problems| {
-            problems
-                .into_iter()
-                .map(|message| crate::policy::Problem { line: 0, message })
-                .collect::<Vec<_>>()
-        })?;
+    policy.trust = crate::signing::Trust::load(&policy.signing, source).map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|message| crate::policy::Problem { line: 0, message })
+            .collect::<Vec<_>>()
+    })?;
     Ok(policy)
 }
 

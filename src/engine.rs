@@ -426,13 +426,14 @@ impl<'a> Engine<'a> {
     /// A push that edits the policy file on the default branch, or a key file it names, is
     /// judged by the old policy, but the new policy and its keys must still load.
     fn check_policy_change(&mut self, update: &RefUpdate, new: ObjectId) -> Result<(), Stop> {
-        let entry_at = |commit: Option<ObjectId>, path: &str| -> Result<Option<ObjectId>, ReadError> {
-            let Some(commit) = commit else {
-                return Ok(None);
+        let entry_at =
+            |commit: Option<ObjectId>, path: &str| -> Result<Option<ObjectId>, ReadError> {
+                let Some(commit) = commit else {
+                    return Ok(None);
+                };
+                let tree = self.repo.commit(&commit)?.tree;
+                Ok(self.repo.lookup(&tree, path.as_bytes())?.map(|e| e.id))
             };
-            let tree = self.repo.commit(&commit)?.tree;
-            Ok(self.repo.lookup(&tree, path.as_bytes())?.map(|e| e.id))
-        };
         let Some(new_blob) = entry_at(Some(new), POLICY_FILE)? else {
             return Ok(());
         };

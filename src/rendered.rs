@@ -15,9 +15,9 @@ use gix::objs::tree::EntryKind;
 use crate::finding::Finding;
 use crate::images;
 use crate::policy::{FreightMode, RenderedPolicy, SigningClass};
-use crate::signing::{self, Trust, Verdict};
 use crate::repo::{Entry, ReadError, Repo, display_path};
 use crate::rules::Rule;
+use crate::signing::{self, Trust, Verdict};
 use crate::snapshot::{MAX_LISTED_PATHS, diff_trees};
 
 /// The largest rendered YAML file whose images are read.

@@ -20,6 +20,8 @@ use crate::policy::{SigningClass, SigningPolicy};
 /// The most bytes of a key file that are read.
 pub const MAX_KEY_FILE_BYTES: usize = 1 << 20;
 
+const CONTENT_MISMATCH: &str = "it does not match the commit's content";
+
 /// A commit split into what was signed and the signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedCommit {
@@ -223,7 +225,9 @@ impl KeySource for TreeSource<'_> {
     fn read(&self, path: &str) -> Result<Vec<u8>, String> {
         if path.is_empty()
             || path.starts_with('/')
-            || path.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+            || path
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
         {
             return Err(
                 "a key file named by the repository's policy must be a relative path inside the repository (no `..`)"
@@ -241,7 +245,10 @@ impl KeySource for TreeSource<'_> {
         ) {
             return Err("it is not a regular file".into());
         }
-        let size = self.repo.object_size(&entry.id).map_err(|e| e.to_string())?;
+        let size = self
+            .repo
+            .object_size(&entry.id)
+            .map_err(|e| e.to_string())?;
         if size > MAX_KEY_FILE_BYTES as u64 {
             return Err(format!(
                 "it is {size} bytes; at most {MAX_KEY_FILE_BYTES} are read"
@@ -642,19 +649,13 @@ fn verify_ssh(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
         ),
         principal: pinned.first().map(|s| s.principals.clone()),
     };
-    if let Err(e) = key.verify(sig.namespace(), payload, &sig) {
-        return Verdict::Bad(
-            Some(signer),
-            format!("it does not match the commit's content ({e})"),
-        );
+    if key.verify(sig.namespace(), payload, &sig).is_err() {
+        return Verdict::Bad(Some(signer), CONTENT_MISMATCH.into());
     }
     if sig.namespace() != "git" {
         return Verdict::Untrusted(
             signer,
-            format!(
-                "it was made for namespace `{}`, not `git`",
-                sig.namespace()
-            ),
+            format!("it was made for namespace `{}`, not `git`", sig.namespace()),
         );
     }
     if pinned.is_empty() {
@@ -675,10 +676,7 @@ fn verify_ssh(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
         if let Some(ns) = &s.namespaces
             && !match_pattern_list("git", ns)
         {
-            reasons.push(format!(
-                "{} allows namespaces `{ns}`, not `git`",
-                s.origin
-            ));
+            reasons.push(format!("{} allows namespaces `{ns}`, not `git`", s.origin));
             continue;
         }
         if let Some(after) = s.valid_after
@@ -732,8 +730,7 @@ fn show_time(secs: i64) -> String {
 }
 
 fn verify_pgp(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> Verdict {
-    let sig = match DetachedSignature::from_armor_single(std::io::Cursor::new(armored.as_bytes()))
-    {
+    let sig = match DetachedSignature::from_armor_single(std::io::Cursor::new(armored.as_bytes())) {
         Ok((sig, _)) => sig.signature,
         Err(e) => {
             return Verdict::Bad(None, format!("the OpenPGP signature cannot be read: {e}"));
@@ -778,22 +775,16 @@ fn verify_pgp(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
         };
         if is_issuer(primary.fingerprint(), primary.legacy_key_id()) {
             let who = signer(&primary.fingerprint());
-            if let Err(e) = sig.verify(primary, payload) {
-                return Verdict::Bad(
-                    Some(who),
-                    format!("it does not match the commit's content ({e})"),
-                );
+            if sig.verify(primary, payload).is_err() {
+                return Verdict::Bad(Some(who), CONTENT_MISMATCH.into());
             }
             return pgp_validity(cert, None, &sig, time, who, &pinned.origin);
         }
         for sub in &cert.public_subkeys {
             if is_issuer(sub.key.fingerprint(), sub.key.legacy_key_id()) {
                 let who = signer(&sub.key.fingerprint());
-                if let Err(e) = sig.verify(&sub.key, payload) {
-                    return Verdict::Bad(
-                        Some(who),
-                        format!("it does not match the commit's content ({e})"),
-                    );
+                if sig.verify(&sub.key, payload).is_err() {
+                    return Verdict::Bad(Some(who), CONTENT_MISMATCH.into());
                 }
                 return pgp_validity(cert, Some(sub), &sig, time, who, &pinned.origin);
             }
@@ -926,7 +917,8 @@ mod tests {
 
     #[test]
     fn allowed_signers_lines() {
-        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICdewW20Yg8fM2VULa9/xjz5HyLYWg2peqYMZcSTg89x";
+        let key =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICdewW20Yg8fM2VULa9/xjz5HyLYWg2peqYMZcSTg89x";
         let text = format!(
             "# comment\n\nk@x {key} kargo\n\"a@x,b@x\" namespaces=\"git,file\",valid-after=20260101Z {key}\n"
         );
@@ -936,7 +928,10 @@ mod tests {
         assert_eq!(lines[1].namespaces.as_deref(), Some("git,file"));
         let err = parse_allowed_signers(&format!("k@x cert-authority {key}\n"), "f")
             .expect_err("refused");
-        assert!(err[0].contains("f:1:") && err[0].contains("cert-authority"), "{err:?}");
+        assert!(
+            err[0].contains("f:1:") && err[0].contains("cert-authority"),
+            "{err:?}"
+        );
         let err = parse_allowed_signers("k@x ssh-ed25519 AAAA\n", "f").expect_err("bad key");
         assert!(err[0].starts_with("f:1: "), "{err:?}");
         assert!(parse_allowed_signers("# nothing\n", "f").is_err());

@@ -16,3 +16,5 @@ mod modes;
 mod policy;
 #[path = "it/rendered.rs"]
 mod rendered;
+#[path = "it/signing.rs"]
+mod signing;

@@ -174,8 +174,16 @@ impl Env {
 
     /// `fixtures/kargo.sh ARGS` (see its header); returns what it printed, trimmed.
     pub fn kargo(&self, args: &[&str]) -> String {
+        self.kargo_env(args, &[])
+    }
+
+    /// `fixtures/kargo.sh ARGS` with extra environment variables (e.g. `FG_SIGN_KEY`).
+    pub fn kargo_env(&self, args: &[&str], vars: &[(&str, &str)]) -> String {
         let mut c = self.cmd("bash", self.path());
         c.arg(root().join("fixtures/kargo.sh")).args(args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
         self.run(c).ok().stdout.trim().to_string()
     }
 
