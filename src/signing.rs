@@ -600,8 +600,21 @@ pub fn parse_pgp_keys(text: &str, origin: &str) -> Result<Vec<PgpKey>, String> {
     Ok(out)
 }
 
-/// Verify one commit's signature against `keys`.
+/// Verify one commit's signature against `keys`. A verifier that fails on hostile bytes is a
+/// bad signature, never an accepted one.
 pub fn verify(commit: &SignedCommit, keys: &Keys) -> Verdict {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        verify_signature(commit, keys)
+    }))
+    .unwrap_or_else(|_| {
+        Verdict::Bad(
+            None,
+            "the signature could not be verified: the verifier failed on its bytes".into(),
+        )
+    })
+}
+
+fn verify_signature(commit: &SignedCommit, keys: &Keys) -> Verdict {
     let Some(signature) = &commit.signature else {
         return Verdict::Unsigned;
     };

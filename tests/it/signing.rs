@@ -586,3 +586,92 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
         run.stderr
     );
 }
+
+/// Replace `branch`'s tip by a copy with `headers` (full lines) inserted after the committer.
+fn with_headers(env: &Env, work: &Path, branch: &str, headers: &str) -> String {
+    let id = env.rev(work, branch);
+    let raw = env.git(work, &["cat-file", "commit", &id]).ok().stdout;
+    let at = raw.find("\ncommitter ").expect("committer") + 1;
+    let end = at + raw[at..].find('\n').expect("end of line") + 1;
+    let crafted = format!("{}{headers}{}", &raw[..end], &raw[end..]);
+    let file = env.path().join("crafted-commit");
+    env.write(&file, &crafted);
+    let new = env
+        .git(work, &["hash-object", "-t", "commit", "-w", w(&file)])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    env.git(work, &["update-ref", &format!("refs/heads/{branch}"), &new])
+        .ok();
+    new
+}
+
+#[test]
+fn hostile_signature_headers_fail_closed() {
+    let env = Env::new();
+    let keys = Keys::new(&env);
+    let config = keys.policy(REQUIRE_BOTH);
+    let vars = [("FREIGHT_GUARD_CONFIG", config.as_str())];
+    let (work, server) = repo(&env, "sha1");
+    keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
+    env.push_env(&work, &["stage/staging"], &vars).ok();
+    let accepted = env.rev(&work, "stage/staging");
+    // A real signature block, to duplicate and to move under the other hash's header.
+    keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
+    let signed = env
+        .git(&work, &["cat-file", "commit", "stage/staging"])
+        .ok()
+        .stdout;
+    let block: String = {
+        let start = signed.find("gpgsig ").expect("signed") + "gpgsig ".len();
+        let end = signed.find("-----END SSH SIGNATURE-----").expect("end") + 28;
+        signed[start..end].to_string()
+    };
+    let huge = format!(
+        "gpgsig -----BEGIN SSH SIGNATURE-----\n{} -----END SSH SIGNATURE-----\n",
+        " QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n"
+            .repeat(20_000)
+    );
+    let cases: Vec<(String, &str)> = vec![
+        ("gpgsig hello\n".into(), "bad-signature"),
+        (
+            "gpgsig -----BEGIN PGP SIGNATURE-----\n \n garbage\n -----END PGP SIGNATURE-----\n"
+                .into(),
+            "bad-signature",
+        ),
+        (
+            "gpgsig -----BEGIN SSH SIGNATURE-----\n U1NIU0lH\n -----END SSH SIGNATURE-----\n"
+                .into(),
+            "bad-signature",
+        ),
+        (format!("gpgsig {block}gpgsig {block}"), "bad-signature"),
+        (format!("gpgsig-sha256 {block}"), "unsigned-commit"),
+        (huge, "bad-signature"),
+    ];
+    for (headers, rule) in cases {
+        let what: String = headers.chars().take(40).collect();
+        env.git(
+            &work,
+            &["update-ref", "refs/heads/stage/staging", &accepted],
+        )
+        .ok();
+        keys.kargo(Key::Unsigned, &["render", w(&work), "stage/staging"]);
+        let crafted = with_headers(&env, &work, "stage/staging", &headers);
+        let before = env.state(&server);
+        let run = env.push_env(&work, &["stage/staging"], &vars);
+        run.no_panic();
+        assert_rejected(&env, &run, &server, &before, rule, &what);
+        let mut c = env.cmd("git", &work);
+        c.args([
+            "-c",
+            &format!(
+                "gpg.ssh.allowedSignersFile={}",
+                w(&keys.policy.join("allowed_signers"))
+            ),
+            "verify-commit",
+            &crafted,
+        ]);
+        assert_ne!(env.run(c).code, 0, "{what}: git verify-commit accepts it");
+    }
+}
