@@ -345,8 +345,11 @@ freight.",
         family: Signing,
         default_severity: Deny,
         summary: "signing is required and the commit is not signed",
-        explanation: "With `signing.require: true`, commits on rendered, review and proposal branches must be \
-signed by a pinned key.\n\nFix: configure the renderer to sign its commits.",
+        explanation: "With `signing.require: true` (or `require` in `signing.stage`, \
+`signing.proposal` or `signing.review`), every commit judged on a rendered, review or proposal \
+branch must carry a signature: the `gpgsig` header (`gpgsig-sha256` in SHA-256 repositories). \
+Author and committer names can be forged; a signature by a pinned key cannot.\n\nFix: configure \
+the renderer (or the forge) to sign its commits with a key the policy pins.",
     },
     RuleInfo {
         rule: Rule::UntrustedSignature,
@@ -354,8 +357,13 @@ signed by a pinned key.\n\nFix: configure the renderer to sign its commits.",
         family: Signing,
         default_severity: Deny,
         summary: "a valid signature by a key that is not pinned, or outside its validity",
-        explanation: "The signature is valid but its key is not in the pinned keys, or is used outside its \
-validity window or namespace.\n\nFix: sign with a pinned key, or pin the key in the trusted policy.",
+        explanation: "The signature verifies (an OpenPGP signature by a key that is not pinned cannot \
+be checked at all), but its key is not pinned for this class of commits \
+(`signing.ssh_allowed_signers`, `signing.gpg_keys`, or the class's override), or the pinning \
+does not allow this use: outside the `valid-after`/`valid-before` window at the committer time, \
+not allowed for namespace `git`, or the OpenPGP key is revoked or expired. The message names \
+the key's fingerprint and principal.\n\nFix: sign with a key pinned for this class, or pin the \
+key in the trusted policy (not in the push being judged).",
     },
     RuleInfo {
         rule: Rule::BadSignature,
@@ -363,8 +371,9 @@ validity window or namespace.\n\nFix: sign with a pinned key, or pin the key in 
         family: Signing,
         default_severity: Deny,
         summary: "the signature does not match the commit's content",
-        explanation: "The commit was changed after it was signed, or the signature is corrupt.\n\nFix: \
-recreate and re-sign the commit.",
+        explanation: "The signature does not verify over the commit without its signature \
+header: the commit was changed after it was signed (message, tree, parents, identities), or \
+the signature is corrupt or in no format git knows.\n\nFix: recreate and re-sign the commit.",
     },
     RuleInfo {
         rule: Rule::PolicyInvalid,
