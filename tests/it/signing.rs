@@ -585,6 +585,24 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
         "{}",
         run.stderr
     );
+
+    // The local pre-push hook judges signatures by the remote main's policy and keys too.
+    env.git(&work, &["reset", "-q", "--hard", "HEAD~1"]).ok();
+    std::fs::remove_file(server.join("hooks/pre-receive")).expect("remove server hook");
+    crate::support::install_hook(&work.join(".git/hooks"), "pre-push");
+    keys.kargo(Key::Unsigned, &["render", w(&work), "stage/staging"]);
+    let before = env.state(&server);
+    let run = env.push(&work, &["stage/staging"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("unsigned-commit"), "{}", run.stderr);
+    assert_eq!(env.state(&server), before);
+    env.git(
+        &work,
+        &["update-ref", "refs/heads/stage/staging", &accepted],
+    )
+    .ok();
+    keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
+    env.push(&work, &["stage/staging"]).ok();
 }
 
 /// Replace `branch`'s tip by a copy with `headers` (full lines) inserted after the committer.
