@@ -488,7 +488,7 @@ impl<'a> Engine<'a> {
                 Finding::new(
                     Rule::PolicyInvalid,
                     format!(
-                        "this push leaves `{POLICY_FILE}` invalid ({} problem(s)); the default branch must keep a valid policy",
+                        "this push leaves `{POLICY_FILE}` or a key file it names invalid ({} problem(s)); the default branch must keep a policy that loads",
                         problems.len()
                     ),
                 )

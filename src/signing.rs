@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use pgp::composed::{Deserializable, DetachedSignature, SignedPublicKey};
+use pgp::crypto::hash::HashAlgorithm;
 use pgp::packet::SignatureType;
 use pgp::types::KeyDetails;
 use ssh_key::{HashAlg, PublicKey, SshSig};
@@ -19,6 +20,9 @@ use crate::policy::{SigningClass, SigningPolicy};
 
 /// The most bytes of a key file that are read.
 pub const MAX_KEY_FILE_BYTES: usize = 1 << 20;
+
+/// The largest RSA modulus the SSH verifier accepts (`rsa` caps keys at 4096 bits).
+const MAX_RSA_BYTES: usize = 512;
 
 const CONTENT_MISMATCH: &str = "it does not match the commit's content";
 
@@ -337,7 +341,9 @@ impl Trust {
                 keys.pgp.extend(pgp_files[entry].iter().cloned());
                 keys.sources.push(format!("pgp:{entry}"));
             }
-            if settings.require && keys.ssh.is_empty() && keys.pgp.is_empty() && problems.is_empty()
+            if settings.require
+                && settings.ssh_allowed_signers.is_none()
+                && settings.gpg_keys.is_empty()
             {
                 problems.push(format!(
                     "signing is required for {} commits, but no key is pinned for them (set `signing.ssh_allowed_signers` or `signing.gpg_keys`)",
@@ -423,6 +429,16 @@ fn parse_signer_line(line: &str, origin: &str) -> Result<AllowedSigner, String> 
     };
     let key = PublicKey::from_openssh(key_text)
         .map_err(|e| format!("not an OpenSSH public key (`keytype base64`): {e}"))?;
+    if let ssh_key::public::KeyData::Rsa(rsa) = key.key_data() {
+        let bytes = rsa.n.as_positive_bytes().map_or(0, <[u8]>::len);
+        if bytes > MAX_RSA_BYTES {
+            return Err(format!(
+                "an RSA key of {} bits: signatures by RSA keys over {} bits cannot be verified; use an ed25519 key",
+                bytes * 8,
+                MAX_RSA_BYTES * 8
+            ));
+        }
+    }
     let mut signer = AllowedSigner {
         principals,
         namespaces: None,
@@ -582,7 +598,26 @@ pub fn parse_pgp_keys(text: &str, origin: &str) -> Result<Vec<PgpKey>, String> {
         .map_err(|e| format!("{origin}: not an armored OpenPGP public key: {e}"))?;
     let mut out = Vec::new();
     for key in parsed.0 {
-        let key = key.map_err(|e| format!("{origin}: an OpenPGP key cannot be read: {e}"))?;
+        let mut key = key.map_err(|e| format!("{origin}: an OpenPGP key cannot be read: {e}"))?;
+        // Certifications by other keys (web-of-trust signatures) say nothing about this key's
+        // own settings and cannot be checked without their issuers' keys: keep self-signatures.
+        let primary = (
+            key.primary_key.fingerprint(),
+            key.primary_key.legacy_key_id(),
+        );
+        let by_self = |sig: &pgp::packet::Signature| issued_by(sig, &primary.0, &primary.1);
+        key.details.direct_signatures.retain(by_self);
+        key.details.revocation_signatures.retain(by_self);
+        for user in &mut key.details.users {
+            user.signatures.retain(by_self);
+        }
+        key.details.users.retain(|u| !u.signatures.is_empty());
+        for attr in &mut key.details.user_attributes {
+            attr.signatures.retain(by_self);
+        }
+        key.details
+            .user_attributes
+            .retain(|a| !a.signatures.is_empty());
         key.verify_bindings().map_err(|e| {
             format!(
                 "{origin}: the self-signatures of key {:X} do not verify: {e}",
@@ -598,6 +633,19 @@ pub fn parse_pgp_keys(text: &str, origin: &str) -> Result<Vec<PgpKey>, String> {
         return Err(format!("{origin}: it holds no OpenPGP public key"));
     }
     Ok(out)
+}
+
+/// Does `sig` name this key as its issuer (or name no issuer at all)?
+fn issued_by(
+    sig: &pgp::packet::Signature,
+    fingerprint: &pgp::types::Fingerprint,
+    key_id: &pgp::types::KeyId,
+) -> bool {
+    let fingerprints = sig.issuer_fingerprint();
+    let ids = sig.issuer_key_id();
+    (fingerprints.is_empty() && ids.is_empty())
+        || fingerprints.iter().any(|f| *f == fingerprint)
+        || ids.iter().any(|k| *k == key_id)
 }
 
 /// Verify one commit's signature against `keys`. A verifier that fails on hostile bytes is a
@@ -619,8 +667,9 @@ fn verify_signature(commit: &SignedCommit, keys: &Keys) -> Verdict {
         return Verdict::Unsigned;
     };
     let time = committer_time(&commit.payload);
+    // Like git's get_format_by_sig: the signature must start with the armor line itself.
     let text = String::from_utf8_lossy(signature);
-    let start = text.trim_start();
+    let start: &str = &text;
     if start.starts_with("-----BEGIN SSH SIGNATURE-----") {
         verify_ssh(&commit.payload, start, time, keys)
     } else if start.starts_with("-----BEGIN PGP SIGNATURE-----")
@@ -660,8 +709,15 @@ fn verify_ssh(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
             key.fingerprint(HashAlg::Sha256),
             key.algorithm()
         ),
-        principal: pinned.first().map(|s| s.principals.clone()),
+        principal: None,
     };
+    if pinned.is_empty() {
+        return Verdict::Untrusted(
+            signer,
+            "no line of `signing.ssh_allowed_signers` pins this key".into(),
+        );
+    }
+    signer.principal = Some(pinned[0].principals.clone());
     if key.verify(sig.namespace(), payload, &sig).is_err() {
         return Verdict::Bad(Some(signer), CONTENT_MISMATCH.into());
     }
@@ -671,27 +727,16 @@ fn verify_ssh(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
             format!("it was made for namespace `{}`, not `git`", sig.namespace()),
         );
     }
-    if pinned.is_empty() {
-        return Verdict::Untrusted(
-            signer,
-            "no line of `signing.ssh_allowed_signers` pins this key".into(),
-        );
-    }
-    // Like `ssh-keygen -Y find-principals`: the first line whose options allow this use.
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64)
     };
     let at = time.unwrap_or_else(now);
+    // As git does: `ssh-keygen -Y find-principals` picks the first line that pins the key and
+    // whose validity window holds at the committer time; that line must then allow `git`.
     let mut reasons = Vec::new();
     for s in &pinned {
-        if let Some(ns) = &s.namespaces
-            && !match_pattern_list("git", ns)
-        {
-            reasons.push(format!("{} allows namespaces `{ns}`, not `git`", s.origin));
-            continue;
-        }
         if let Some(after) = s.valid_after
             && at < after
         {
@@ -715,6 +760,14 @@ fn verify_ssh(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
             continue;
         }
         signer.principal = Some(s.principals.clone());
+        if let Some(ns) = &s.namespaces
+            && !match_pattern_list("git", ns)
+        {
+            return Verdict::Untrusted(
+                signer,
+                format!("{} allows namespaces `{ns}`, not `git`", s.origin),
+            );
+        }
         return Verdict::Good(signer);
     }
     Verdict::Untrusted(signer, reasons.join("; "))
@@ -758,6 +811,10 @@ fn verify_pgp(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
             "the OpenPGP signature is not a signature over data".into(),
         );
     }
+    let weak = matches!(
+        sig.hash_alg(),
+        Some(HashAlgorithm::Md5 | HashAlgorithm::Sha1 | HashAlgorithm::Ripemd160)
+    );
     let fingerprints = sig.issuer_fingerprint();
     let key_ids = sig.issuer_key_id();
     let issuer = fingerprints
@@ -786,6 +843,20 @@ fn verify_pgp(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
             key: format!("OpenPGP key {fp:X}"),
             principal: principal.clone(),
         };
+        let found = is_issuer(primary.fingerprint(), primary.legacy_key_id())
+            || cert
+                .public_subkeys
+                .iter()
+                .any(|sub| is_issuer(sub.key.fingerprint(), sub.key.legacy_key_id()));
+        if found && weak {
+            return Verdict::Untrusted(
+                signer(&primary.fingerprint()),
+                format!(
+                    "the signature hashes with {:?}, which is too weak to trust (MD5, SHA-1 and RIPEMD-160 are refused)",
+                    sig.hash_alg().unwrap_or(HashAlgorithm::None)
+                ),
+            );
+        }
         if is_issuer(primary.fingerprint(), primary.legacy_key_id()) {
             let who = signer(&primary.fingerprint());
             if sig.verify(primary, payload).is_err() {
@@ -812,8 +883,8 @@ fn verify_pgp(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
     )
 }
 
-/// Revocation, expiry (at the committer time) and signing capability of the key that made a
-/// valid signature.
+/// Revocation, expiry (at the committer time), usage flags and creation times of the key that
+/// made a valid signature, and the signature's own expiry.
 fn pgp_validity(
     cert: &SignedPublicKey,
     sub: Option<&pgp::composed::SignedPublicSubKey>,
@@ -827,18 +898,46 @@ fn pgp_validity(
         return untrusted("the key is revoked".into());
     }
     let at = time.unwrap_or(i64::MAX);
-    let created = |t: pgp::types::Timestamp| i64::from(t.as_secs());
-    // The newest self-signature that states the primary key's lifetime.
-    let primary_sigs = cert
+    let secs = |t: pgp::types::Timestamp| i64::from(t.as_secs());
+    let made = sig.created().map(secs);
+    if let (Some(made), Some(valid_for)) = (made, sig.signature_expiration_time())
+        && valid_for.as_secs() > 0
+        && at > made + i64::from(valid_for.as_secs())
+    {
+        return untrusted(format!(
+            "the signature expired at {}, before the committer time {}",
+            show_time(made + i64::from(valid_for.as_secs())),
+            show_time(at)
+        ));
+    }
+    // The primary key's settings: its newest self-certification of a user id that is not
+    // revoked, or its newest direct-key signature.
+    let is_cert = |s: &&pgp::packet::Signature| {
+        matches!(
+            s.typ(),
+            Some(
+                SignatureType::CertGeneric
+                    | SignatureType::CertPersona
+                    | SignatureType::CertCasual
+                    | SignatureType::CertPositive
+                    | SignatureType::Key
+            )
+        )
+    };
+    let live_users = cert.details.users.iter().filter(|u| {
+        !u.signatures
+            .iter()
+            .any(|s| s.typ() == Some(SignatureType::CertRevocation))
+    });
+    let settings = cert
         .details
         .direct_signatures
         .iter()
-        .chain(cert.details.users.iter().flat_map(|u| u.signatures.iter()));
-    let newest = primary_sigs
-        .filter(|s| s.created().is_some())
-        .max_by_key(|s| s.created().map(created));
-    let primary_created = created(cert.primary_key.created_at());
-    if let Some(expiry) = newest.and_then(|s| s.key_expiration_time())
+        .chain(live_users.flat_map(|u| u.signatures.iter()))
+        .filter(is_cert)
+        .max_by_key(|s| s.created().map(secs));
+    let primary_created = secs(cert.primary_key.created_at());
+    if let Some(expiry) = settings.and_then(|s| s.key_expiration_time())
         && expiry.as_secs() > 0
         && at > primary_created + i64::from(expiry.as_secs())
     {
@@ -848,43 +947,61 @@ fn pgp_validity(
             show_time(at)
         ));
     }
-    if let Some(sub) = sub {
-        if sub
-            .signatures
-            .iter()
-            .any(|s| s.typ() == Some(SignatureType::SubkeyRevocation))
-        {
-            return untrusted("the signing subkey is revoked".into());
+    let signing_created = match sub {
+        None => {
+            if let Some(s) = settings
+                && has_key_flags(s)
+                && !s.key_flags().sign()
+            {
+                return untrusted("the primary key is not allowed to sign data".into());
+            }
+            primary_created
         }
-        let binding = sub
-            .signatures
-            .iter()
-            .filter(|s| s.typ() == Some(SignatureType::SubkeyBinding))
-            .max_by_key(|s| s.created().map(created));
-        let Some(binding) = binding else {
-            return untrusted("the signing subkey has no binding signature".into());
-        };
-        if !binding.key_flags().sign() {
-            return untrusted("the subkey that signed is not a signing subkey".into());
+        Some(sub) => {
+            if sub
+                .signatures
+                .iter()
+                .any(|s| s.typ() == Some(SignatureType::SubkeyRevocation))
+            {
+                return untrusted("the signing subkey is revoked".into());
+            }
+            let binding = sub
+                .signatures
+                .iter()
+                .filter(|s| s.typ() == Some(SignatureType::SubkeyBinding))
+                .max_by_key(|s| s.created().map(secs));
+            let Some(binding) = binding else {
+                return untrusted("the signing subkey has no binding signature".into());
+            };
+            if !binding.key_flags().sign() {
+                return untrusted("the subkey that signed is not a signing subkey".into());
+            }
+            let sub_created = secs(sub.key.created_at());
+            if let Some(expiry) = binding.key_expiration_time()
+                && expiry.as_secs() > 0
+                && at > sub_created + i64::from(expiry.as_secs())
+            {
+                return untrusted(format!(
+                    "the signing subkey expired at {}, before the committer time {}",
+                    show_time(sub_created + i64::from(expiry.as_secs())),
+                    show_time(at)
+                ));
+            }
+            sub_created
         }
-        let sub_created = created(sub.key.created_at());
-        if let Some(expiry) = binding.key_expiration_time()
-            && expiry.as_secs() > 0
-            && at > sub_created + i64::from(expiry.as_secs())
-        {
-            return untrusted(format!(
-                "the signing subkey expired at {}, before the committer time {}",
-                show_time(sub_created + i64::from(expiry.as_secs())),
-                show_time(at)
-            ));
-        }
-    }
-    if let Some(made) = sig.created().map(created)
-        && made < created(cert.primary_key.created_at())
-    {
-        return untrusted("the signature is older than the key".into());
+    };
+    if made.is_some_and(|m| m < signing_created) {
+        return untrusted("the signature is older than the key that made it".into());
     }
     Verdict::Good(who)
+}
+
+/// Does a self-signature state key flags at all? (Keys from before key flags existed may sign.)
+fn has_key_flags(sig: &pgp::packet::Signature) -> bool {
+    sig.config().is_some_and(|c| {
+        c.hashed_subpackets()
+            .any(|p| matches!(p.data, pgp::packet::SubpacketData::KeyFlags(_)))
+    })
 }
 
 #[cfg(test)]

@@ -69,8 +69,8 @@ impl<'e> Keys<'e> {
         env.write(
             &policy.join("allowed_signers"),
             &format!(
-                "# Kargo's signing key\nno-reply@kargo.io namespaces=\"git\" {}\nold-kargo@kargo.io valid-before=\"20260101Z\" {}\nfiles@kargo.io namespaces=\"file\" {}\n",
-                public["kargo"], public["expired"], public["fileonly"]
+                "# Kargo's signing key\nno-reply@kargo.io namespaces=\"git\" {}\nold-kargo@kargo.io valid-before=\"20260101Z\" {}\nfiles@kargo.io namespaces=\"file\" {}\n# git takes the first line that pins a key: this one never counts\nalso-files@kargo.io {}\n",
+                public["kargo"], public["expired"], public["fileonly"], public["fileonly"]
             ),
         );
         env.write(
@@ -99,17 +99,23 @@ impl<'e> Keys<'e> {
             ])
             .ok();
         }
+        // Mallory certifies Kargo's key: a third-party signature the export carries along.
+        let kargo_fpr = fingerprint(&keys, "no-reply@kargo.io");
+        keys.gpg(&[
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "-u",
+            "mallory@example.com",
+            "--quick-sign-key",
+            &kargo_fpr,
+        ])
+        .ok();
         let armored = keys.gpg(&["--armor", "--export", "no-reply@kargo.io"]).ok();
         env.write(&keys.policy.join("kargo.asc"), &armored.stdout);
-        let listing = keys
-            .gpg(&["--with-colons", "--fingerprint", "mallory@example.com"])
-            .ok()
-            .stdout;
-        keys.mallory_pgp = listing
-            .lines()
-            .find_map(|l| l.strip_prefix("fpr:"))
-            .map(|l| l.trim_matches(':').to_string())
-            .expect("a fingerprint");
+        keys.mallory_pgp = fingerprint(&keys, "mallory@example.com");
         keys
     }
 
@@ -165,6 +171,19 @@ impl<'e> Keys<'e> {
         self.env.write(&path, yaml);
         path.to_str().expect("utf-8").to_string()
     }
+}
+
+/// The primary key fingerprint of the OpenPGP key of `email`.
+fn fingerprint(keys: &Keys, email: &str) -> String {
+    let listing = keys
+        .gpg(&["--with-colons", "--fingerprint", email])
+        .ok()
+        .stdout;
+    listing
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .map(|l| l.trim_matches(':').to_string())
+        .expect("a fingerprint")
 }
 
 const REQUIRE_BOTH: &str =
@@ -581,7 +600,7 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
         "broken key file",
     );
     assert!(
-        run.stderr.contains("keys/allowed_signers:5"),
+        run.stderr.contains("keys/allowed_signers:7"),
         "{}",
         run.stderr
     );
