@@ -644,8 +644,8 @@ fn issued_by(
     let fingerprints = sig.issuer_fingerprint();
     let ids = sig.issuer_key_id();
     (fingerprints.is_empty() && ids.is_empty())
-        || fingerprints.iter().any(|f| *f == fingerprint)
-        || ids.iter().any(|k| *k == key_id)
+        || fingerprints.contains(&fingerprint)
+        || ids.contains(&key_id)
 }
 
 /// Verify one commit's signature against `keys`. A verifier that fails on hostile bytes is a
