@@ -300,45 +300,24 @@ impl Trust {
             let settings = policy.class(class);
             let mut keys = Keys::default();
             if let Some(path) = &settings.ssh_allowed_signers {
-                if !ssh_files.contains_key(path) {
-                    let loaded = match read_text(source, path) {
-                        Ok(text) => parse_allowed_signers(&text, &source.describe(path)),
-                        Err(e) => Err(vec![e]),
-                    };
-                    match loaded {
-                        Ok(lines) => {
-                            ssh_files.insert(path.clone(), lines);
-                        }
-                        Err(p) => {
-                            problems.extend(p);
-                            ssh_files.insert(path.clone(), Vec::new());
-                        }
-                    }
-                }
-                keys.ssh.extend(ssh_files[path].iter().cloned());
+                let lines = load_once(&mut ssh_files, path, &mut problems, || {
+                    let text = read_text(source, path).map_err(|e| vec![e])?;
+                    parse_allowed_signers(&text, &source.describe(path))
+                });
+                keys.ssh.extend(lines.iter().cloned());
                 keys.sources.push(format!("ssh:{path}"));
             }
             for entry in &settings.gpg_keys {
-                if !pgp_files.contains_key(entry) {
-                    let loaded = if entry.trim_start().starts_with("-----BEGIN") {
+                let certs = load_once(&mut pgp_files, entry, &mut problems, || {
+                    let parsed = if entry.trim_start().starts_with("-----BEGIN") {
                         parse_pgp_keys(entry, "an inline key of signing.gpg_keys")
                     } else {
-                        match read_text(source, entry) {
-                            Ok(text) => parse_pgp_keys(&text, &source.describe(entry)),
-                            Err(e) => Err(e),
-                        }
+                        read_text(source, entry)
+                            .and_then(|text| parse_pgp_keys(&text, &source.describe(entry)))
                     };
-                    match loaded {
-                        Ok(k) => {
-                            pgp_files.insert(entry.clone(), k);
-                        }
-                        Err(p) => {
-                            problems.push(p);
-                            pgp_files.insert(entry.clone(), Vec::new());
-                        }
-                    }
-                }
-                keys.pgp.extend(pgp_files[entry].iter().cloned());
+                    parsed.map_err(|e| vec![e])
+                });
+                keys.pgp.extend(certs.iter().cloned());
                 keys.sources.push(format!("pgp:{entry}"));
             }
             if settings.require
@@ -364,6 +343,22 @@ impl Trust {
             Err(problems)
         }
     }
+}
+
+/// Load the key file `name` once per run: later classes naming it share the result, and its
+/// problems are reported once.
+fn load_once<'c, T>(
+    cache: &'c mut BTreeMap<String, Vec<T>>,
+    name: &str,
+    problems: &mut Vec<String>,
+    load: impl FnOnce() -> Result<Vec<T>, Vec<String>>,
+) -> &'c [T] {
+    cache.entry(name.to_string()).or_insert_with(|| {
+        load().unwrap_or_else(|p| {
+            problems.extend(p);
+            Vec::new()
+        })
+    })
 }
 
 fn read_text(source: &dyn KeySource, path: &str) -> Result<String, String> {
