@@ -63,6 +63,7 @@ median() { awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'; }
 printf '%-18s %10s %10s %14s\n' "key" "off (ms)" "on (ms)" "per commit (µs)"
 for name in ssh-ed25519 ssh-ecdsa-p256 ssh-rsa-3072 openpgp-ed25519 openpgp-rsa-4096; do
     line="$base ${tips[$name]} refs/heads/stage/staging"
+    timed_pre_receive 3 "$tmp/server.git" "$line" --config "$tmp/on.yaml" >/dev/null # warm-up
     off=$(timed_pre_receive 15 "$tmp/server.git" "$line" --config "$tmp/off.yaml" | median)
     on=$(timed_pre_receive 15 "$tmp/server.git" "$line" --config "$tmp/on.yaml" | median)
     grep -q "freight-guard: ok" "$tmp/err"
