@@ -347,6 +347,11 @@ fn a_key_file_that_cannot_be_read_is_a_policy_error() {
         &keys.policy.join("broken_signers"),
         "no-reply@kargo.io ssh-ed25519 AAAA-not-base64\n",
     );
+    let kargo_pub = std::fs::read_to_string(keys.dir.join("kargo.pub")).expect("pub");
+    env.write(
+        &keys.policy.join("ca_signers"),
+        &format!("*@kargo.io cert-authority {kargo_pub}"),
+    );
     env.write(
         &keys.policy.join("broken.asc"),
         "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n",
@@ -354,6 +359,7 @@ fn a_key_file_that_cannot_be_read_is_a_policy_error() {
     let cases = [
         ("ssh_allowed_signers: missing_signers", "missing_signers"),
         ("ssh_allowed_signers: broken_signers", "broken_signers:1:"),
+        ("ssh_allowed_signers: ca_signers", "cert-authority"),
         ("gpg_keys: [missing.asc]", "missing.asc"),
         ("gpg_keys: [broken.asc]", "broken.asc"),
         (
