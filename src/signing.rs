@@ -589,6 +589,33 @@ fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
 
 /// Parse every armored OpenPGP public key in `text`; each must carry valid self-signatures.
 pub fn parse_pgp_keys(text: &str, origin: &str) -> Result<Vec<PgpKey>, String> {
+    // A file may hold several armored blocks one after the other (`cat a.asc b.asc`); the
+    // armor reader stops after the first, so each block is read on its own.
+    const END: &str = "-----END PGP PUBLIC KEY BLOCK-----";
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+        let Some(end) = rest[start..].find(END) else {
+            return Err(format!(
+                "{origin}: an armored OpenPGP public key block is not closed"
+            ));
+        };
+        blocks.push(&rest[start..start + end + END.len()]);
+        rest = &rest[start + end + END.len()..];
+    }
+    if blocks.is_empty() {
+        return Err(format!(
+            "{origin}: not an armored OpenPGP public key (no `-----BEGIN PGP PUBLIC KEY BLOCK-----`)"
+        ));
+    }
+    let mut out = Vec::new();
+    for block in blocks {
+        out.extend(parse_pgp_block(block, origin)?);
+    }
+    Ok(out)
+}
+
+fn parse_pgp_block(text: &str, origin: &str) -> Result<Vec<PgpKey>, String> {
     let parsed = SignedPublicKey::from_armor_many(std::io::Cursor::new(text.as_bytes()))
         .map_err(|e| format!("{origin}: not an armored OpenPGP public key: {e}"))?;
     let mut out = Vec::new();
@@ -894,16 +921,22 @@ fn pgp_validity(
     }
     let at = time.unwrap_or(i64::MAX);
     let secs = |t: pgp::types::Timestamp| i64::from(t.as_secs());
+    // `what` expired before the committer time, given its start and lifetime (0: forever).
+    let expired = |what: &str, start: i64, lifetime: Option<pgp::types::Duration>| {
+        let end = start + i64::from(lifetime?.as_secs());
+        (end > start && at > end).then(|| {
+            untrusted(format!(
+                "{what} expired at {}, before the committer time {}",
+                show_time(end),
+                show_time(at)
+            ))
+        })
+    };
     let made = sig.created().map(secs);
-    if let (Some(made), Some(valid_for)) = (made, sig.signature_expiration_time())
-        && valid_for.as_secs() > 0
-        && at > made + i64::from(valid_for.as_secs())
+    if let Some(made) = made
+        && let Some(v) = expired("the signature", made, sig.signature_expiration_time())
     {
-        return untrusted(format!(
-            "the signature expired at {}, before the committer time {}",
-            show_time(made + i64::from(valid_for.as_secs())),
-            show_time(at)
-        ));
+        return v;
     }
     // The primary key's settings: its newest self-certification of a user id that is not
     // revoked, or its newest direct-key signature.
@@ -932,15 +965,12 @@ fn pgp_validity(
         .filter(is_cert)
         .max_by_key(|s| s.created().map(secs));
     let primary_created = secs(cert.primary_key.created_at());
-    if let Some(expiry) = settings.and_then(|s| s.key_expiration_time())
-        && expiry.as_secs() > 0
-        && at > primary_created + i64::from(expiry.as_secs())
-    {
-        return untrusted(format!(
-            "the key expired at {}, before the committer time {}",
-            show_time(primary_created + i64::from(expiry.as_secs())),
-            show_time(at)
-        ));
+    if let Some(v) = expired(
+        "the key",
+        primary_created,
+        settings.and_then(|s| s.key_expiration_time()),
+    ) {
+        return v;
     }
     let signing_created = match sub {
         None => {
@@ -972,15 +1002,12 @@ fn pgp_validity(
                 return untrusted("the subkey that signed is not a signing subkey".into());
             }
             let sub_created = secs(sub.key.created_at());
-            if let Some(expiry) = binding.key_expiration_time()
-                && expiry.as_secs() > 0
-                && at > sub_created + i64::from(expiry.as_secs())
-            {
-                return untrusted(format!(
-                    "the signing subkey expired at {}, before the committer time {}",
-                    show_time(sub_created + i64::from(expiry.as_secs())),
-                    show_time(at)
-                ));
+            if let Some(v) = expired(
+                "the signing subkey",
+                sub_created,
+                binding.key_expiration_time(),
+            ) {
+                return v;
             }
             sub_created
         }

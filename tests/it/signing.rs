@@ -27,6 +27,8 @@ enum Key {
     PgpKargo,
     /// An OpenPGP key nobody pinned.
     PgpMallory,
+    /// Pinned, but it expired on 2026-01-01 (made and used with GnuPG's clock in 2025).
+    PgpExpired,
 }
 
 /// Keys made for one test: SSH key files, a GnuPG home holding the secret OpenPGP keys, and a
@@ -35,6 +37,8 @@ struct Keys<'e> {
     env: &'e Env,
     dir: PathBuf,
     gnupg: PathBuf,
+    /// A GnuPG home whose clock is set to 2025 (`faked-system-time`), for a key that has expired.
+    gnupg_2025: PathBuf,
     /// `policy.yaml`, `allowed_signers`, `forge_signers`, `kargo.asc`.
     policy: PathBuf,
     mallory_pgp: String,
@@ -42,9 +46,11 @@ struct Keys<'e> {
 
 impl Drop for Keys<'_> {
     fn drop(&mut self) {
-        let mut c = self.env.cmd("gpgconf", self.env.path());
-        c.args(["--kill", "all"]).env("GNUPGHOME", &self.gnupg);
-        let _ = c.output();
+        for home in [&self.gnupg, &self.gnupg_2025] {
+            let mut c = self.env.cmd("gpgconf", self.env.path());
+            c.args(["--kill", "all"]).env("GNUPGHOME", home);
+            let _ = c.output();
+        }
     }
 }
 
@@ -52,12 +58,19 @@ impl<'e> Keys<'e> {
     fn new(env: &'e Env) -> Keys<'e> {
         let dir = env.path().join("keys");
         let gnupg = env.path().join("gnupg");
+        let gnupg_2025 = env.path().join("gnupg-2025");
         let policy = env.path().join("policy");
-        for d in [&dir, &gnupg, &policy] {
+        for d in [&dir, &gnupg, &gnupg_2025, &policy] {
             std::fs::create_dir_all(d).expect("mkdir");
         }
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&gnupg, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        for home in [&gnupg, &gnupg_2025] {
+            std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        }
+        env.write(
+            &gnupg_2025.join("gpg.conf"),
+            "faked-system-time 20250101T000000!\n",
+        );
         let mut public = BTreeMap::new();
         for name in ["kargo", "forge", "mallory", "expired", "fileonly"] {
             let mut c = env.cmd("ssh-keygen", &dir);
@@ -81,6 +94,7 @@ impl<'e> Keys<'e> {
             env,
             dir,
             gnupg,
+            gnupg_2025,
             policy,
             mallory_pgp: String::new(),
         };
@@ -113,8 +127,30 @@ impl<'e> Keys<'e> {
             &kargo_fpr,
         ])
         .ok();
+        let mut c = env.cmd("gpg", env.path());
+        c.args([
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Old Kargo <old-kargo@kargo.io>",
+            "ed25519",
+            "sign",
+            "1y",
+        ])
+        .env("GNUPGHOME", &keys.gnupg_2025);
+        env.run(c).ok();
+        let mut c = env.cmd("gpg", env.path());
+        c.args(["--armor", "--export", "old-kargo@kargo.io"])
+            .env("GNUPGHOME", &keys.gnupg_2025);
+        let old = env.run(c).ok().stdout;
         let armored = keys.gpg(&["--armor", "--export", "no-reply@kargo.io"]).ok();
-        env.write(&keys.policy.join("kargo.asc"), &armored.stdout);
+        env.write(
+            &keys.policy.join("kargo.asc"),
+            &format!("{}{old}", armored.stdout),
+        );
         keys.mallory_pgp = fingerprint(&keys, "mallory@example.com");
         keys
     }
@@ -136,16 +172,17 @@ impl<'e> Keys<'e> {
                 ),
             ]
         };
-        let pgp = |uid: &str| {
+        let pgp_in = |uid: &str, home: &Path| {
             vec![
                 ("FG_SIGN_FORMAT".to_string(), "openpgp".to_string()),
                 ("FG_SIGN_KEY".to_string(), uid.to_string()),
                 (
                     "GNUPGHOME".to_string(),
-                    self.gnupg.to_str().expect("utf-8").to_string(),
+                    home.to_str().expect("utf-8").to_string(),
                 ),
             ]
         };
+        let pgp = |uid: &str| pgp_in(uid, &self.gnupg);
         match key {
             Key::Unsigned => Vec::new(),
             Key::SshKargo => ssh("kargo"),
@@ -155,6 +192,7 @@ impl<'e> Keys<'e> {
             Key::SshFileOnly => ssh("fileonly"),
             Key::PgpKargo => pgp("no-reply@kargo.io"),
             Key::PgpMallory => pgp("mallory@example.com"),
+            Key::PgpExpired => pgp_in("old-kargo@kargo.io", &self.gnupg_2025),
         }
     }
 
@@ -277,7 +315,7 @@ fn each_signature_failure_is_rejected_by_its_rule() {
         keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
         env.push_env(&work, &["stage/staging"], &vars).ok();
         let accepted = env.rev(&work, "stage/staging");
-        let cases: [(Key, bool, &str, &str); 7] = [
+        let cases: [(Key, bool, &str, &str); 8] = [
             (Key::Unsigned, false, "unsigned-commit", "not signed"),
             (Key::SshMallory, false, "untrusted-signature", "SHA256:"),
             (
@@ -293,6 +331,12 @@ fn each_signature_failure_is_rejected_by_its_rule() {
                 "valid only until",
             ),
             (Key::SshFileOnly, false, "untrusted-signature", "not `git`"),
+            (
+                Key::PgpExpired,
+                false,
+                "untrusted-signature",
+                "the key expired at 2026-01-01",
+            ),
             (Key::SshKargo, true, "bad-signature", "no-reply@kargo.io"),
             (Key::PgpKargo, true, "bad-signature", "no-reply@kargo.io"),
         ];
@@ -406,7 +450,7 @@ fn verdicts_agree_with_git_verify_commit() {
         c.args(["--batch", "--import", w(&keys.policy.join("kargo.asc"))])
             .env("GNUPGHOME", &verify_home);
         env.run(c).ok();
-        let cases: [(Key, bool, bool); 9] = [
+        let cases: [(Key, bool, bool); 10] = [
             (Key::SshKargo, false, true),
             (Key::PgpKargo, false, true),
             (Key::Unsigned, false, false),
@@ -414,6 +458,7 @@ fn verdicts_agree_with_git_verify_commit() {
             (Key::PgpMallory, false, false),
             (Key::SshExpired, false, false),
             (Key::SshFileOnly, false, false),
+            (Key::PgpExpired, false, false),
             (Key::SshKargo, true, false),
             (Key::PgpKargo, true, false),
         ];
