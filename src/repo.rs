@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use gix::ObjectId;
 use gix::objs::tree::EntryKind;
@@ -78,7 +79,14 @@ pub struct Repo {
     quarantine: Option<gix::odb::Handle>,
     buf: RefCell<Vec<u8>>,
     commits: RefCell<HashMap<ObjectId, CommitInfo>>,
+    recent_trees: RefCell<std::collections::VecDeque<(ObjectId, Rc<Vec<Entry>>)>>,
 }
+
+/// How many trees `tree_shared` keeps.
+const RECENT_TREES: usize = 8;
+
+/// The delta-base cache: objects a pack stores as deltas are resolved against bases kept here.
+const PACK_CACHE_BYTES: usize = 32 << 20;
 
 impl Repo {
     /// Open the repository at `path` (a git dir or a work tree), without reading user or
@@ -90,11 +98,18 @@ impl Repo {
                 message: first.to_string(),
             })
         })?;
+        let mut repo = repo.with_object_memory();
+        repo.objects.set_pack_cache(|| {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                PACK_CACHE_BYTES,
+            ))
+        });
         Ok(Repo {
-            repo: repo.with_object_memory(),
+            repo,
             quarantine: None,
             buf: RefCell::new(Vec::new()),
             commits: RefCell::new(HashMap::new()),
+            recent_trees: RefCell::new(std::collections::VecDeque::new()),
         })
     }
 
@@ -257,6 +272,21 @@ impl Repo {
             }
             Ok(out)
         })
+    }
+
+    /// A tree's entries, shared: the last few trees read this way are kept, so a freight root
+    /// read as one commit's tree and again as the next commit's parent is parsed once.
+    pub fn tree_shared(&self, id: &ObjectId) -> Result<Rc<Vec<Entry>>, ReadError> {
+        if let Some((_, entries)) = self.recent_trees.borrow().iter().find(|(k, _)| k == id) {
+            return Ok(Rc::clone(entries));
+        }
+        let entries = Rc::new(self.tree(id)?);
+        let mut recent = self.recent_trees.borrow_mut();
+        if recent.len() == RECENT_TREES {
+            recent.pop_front();
+        }
+        recent.push_back((*id, Rc::clone(&entries)));
+        Ok(entries)
     }
 
     pub fn blob(&self, id: &ObjectId) -> Result<Vec<u8>, ReadError> {
