@@ -44,7 +44,30 @@ pub struct Entry {
     pub id: ObjectId,
 }
 
+/// One entry of raw tree bytes: all its bytes, and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawEntry<'a> {
+    pub bytes: &'a [u8],
+    pub name: &'a [u8],
+}
+
+impl RawEntry<'_> {
+    /// Is this entry a tree (mode `40000`)?
+    pub fn is_tree(&self) -> bool {
+        self.bytes.starts_with(b"40000 ")
+    }
+}
+
 impl Entry {
+    /// An owned entry from a borrowed one.
+    pub fn from_ref(e: &gix::objs::tree::EntryRef<'_>) -> Entry {
+        Entry {
+            name: e.filename.to_vec(),
+            kind: e.mode.kind(),
+            id: e.oid.to_owned(),
+        }
+    }
+
     pub fn is_tree(&self) -> bool {
         self.kind == EntryKind::Tree
     }
@@ -79,10 +102,10 @@ pub struct Repo {
     quarantine: Option<gix::odb::Handle>,
     buf: RefCell<Vec<u8>>,
     commits: RefCell<HashMap<ObjectId, CommitInfo>>,
-    recent_trees: RefCell<std::collections::VecDeque<(ObjectId, Rc<Vec<Entry>>)>>,
+    recent_trees: RefCell<std::collections::VecDeque<(ObjectId, Rc<Vec<u8>>)>>,
 }
 
-/// How many trees `tree_shared` keeps.
+/// How many trees `tree_raw` keeps.
 const RECENT_TREES: usize = 8;
 
 /// The delta-base cache: objects a pack stores as deltas are resolved against bases kept here.
@@ -274,19 +297,70 @@ impl Repo {
         })
     }
 
-    /// A tree's entries, shared: the last few trees read this way are kept, so a freight root
-    /// read as one commit's tree and again as the next commit's parent is parsed once.
-    pub fn tree_shared(&self, id: &ObjectId) -> Result<Rc<Vec<Entry>>, ReadError> {
-        if let Some((_, entries)) = self.recent_trees.borrow().iter().find(|(k, _)| k == id) {
-            return Ok(Rc::clone(entries));
+    /// A tree's raw bytes, shared: the last few trees read this way are kept, so a freight root
+    /// read as one commit's tree and again as the next commit's parent is inflated once. Walk
+    /// them with [`Repo::raw_entries`], which allocates nothing per entry.
+    pub fn tree_raw(&self, id: &ObjectId) -> Result<Rc<Vec<u8>>, ReadError> {
+        if let Some((_, raw)) = self.recent_trees.borrow().iter().find(|(k, _)| k == id) {
+            return Ok(Rc::clone(raw));
         }
-        let entries = Rc::new(self.tree(id)?);
+        let raw = Rc::new(self.read(id, gix::object::Kind::Tree, |data| Ok(data.to_vec()))?);
         let mut recent = self.recent_trees.borrow_mut();
         if recent.len() == RECENT_TREES {
             recent.pop_front();
         }
-        recent.push_back((*id, Rc::clone(&entries)));
-        Ok(entries)
+        recent.push_back((*id, Rc::clone(&raw)));
+        Ok(raw)
+    }
+
+    /// Raw tree bytes cut into entries (`<mode> <name>\0<id>`), each with its name, without
+    /// decoding modes or ids: equal entries of two trees can be skipped by comparing bytes.
+    pub fn raw_split<'a>(
+        &self,
+        id: &'a ObjectId,
+        raw: &'a [u8],
+    ) -> impl Iterator<Item = Result<RawEntry<'a>, ReadError>> + 'a {
+        let id_len = self.object_hash().len_in_bytes();
+        let mut rest = raw;
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let corrupt = || ReadError::Corrupt {
+                id: *id,
+                message: "a tree entry is truncated".into(),
+            };
+            let parsed = (|| {
+                let space = rest.iter().position(|b| *b == b' ')?;
+                let nul = space + 1 + rest[space + 1..].iter().position(|b| *b == 0)?;
+                let end = nul + 1 + id_len;
+                (end <= rest.len()).then_some((end, space, nul))
+            })();
+            let Some((end, space, nul)) = parsed else {
+                rest = &[];
+                return Some(Err(corrupt()));
+            };
+            let entry = RawEntry {
+                bytes: &rest[..end],
+                name: &rest[space + 1..nul],
+            };
+            rest = &rest[end..];
+            Some(Ok(entry))
+        })
+    }
+
+    /// The entries of raw tree bytes of tree `id`, in git's order, borrowed from `raw`.
+    pub fn raw_entries<'a>(
+        &self,
+        id: &'a ObjectId,
+        raw: &'a [u8],
+    ) -> impl Iterator<Item = Result<gix::objs::tree::EntryRef<'a>, ReadError>> + 'a {
+        gix::objs::TreeRefIter::from_bytes(raw, self.object_hash()).map(move |e| {
+            e.map_err(|e| ReadError::Corrupt {
+                id: *id,
+                message: e.to_string(),
+            })
+        })
     }
 
     pub fn blob(&self, id: &ObjectId) -> Result<Vec<u8>, ReadError> {

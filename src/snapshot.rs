@@ -14,7 +14,7 @@ use globset::GlobMatcher;
 
 use crate::finding::Finding;
 use crate::policy::SnapshotPolicy;
-use crate::repo::{CommitInfo, Entry, ReadError, Repo, display_path};
+use crate::repo::{RawEntry, CommitInfo, Entry, ReadError, Repo, display_path};
 use crate::rules::Rule;
 use crate::yaml::{self, Limits, Node, Value};
 
@@ -192,13 +192,27 @@ impl<'p> SnapshotChecker<'p> {
             return Ok(v.clone());
         }
         let mut out = Vec::new();
-        let entries = repo.tree_shared(&root)?;
+        let raw = repo.tree_raw(&root)?;
+        // The root can list thousands of releases: find entries without building a listing.
+        let find = |name: &[u8]| -> Result<Option<Entry>, ReadError> {
+            for e in repo.raw_split(&root, &raw) {
+                let e = e?;
+                if e.name == name {
+                    return decode_one(repo, &root, e.bytes).map(Some);
+                }
+            }
+            Ok(None)
+        };
         let current_name = self.policy.current.as_bytes();
         let cur = self.policy.current.clone();
         let record_path = format!("{cur}/{}", self.policy.record);
-        match entries.iter().find(|e| e.name == current_name) {
+        match find(current_name)? {
             None => {
-                if entries.iter().any(|e| self.policy.is_release_name(&e.name)) {
+                let mut any_release = false;
+                for e in repo.raw_split(&root, &raw) {
+                    any_release |= self.policy.is_release_name(e?.name);
+                }
+                if any_release {
                     out.push(
                         Finding::new(
                             Rule::RecordInvalid,
@@ -236,7 +250,7 @@ impl<'p> SnapshotChecker<'p> {
                 if let Some(rev) = record.revision.as_deref().filter(|r| is_full_hex(r)) {
                     out.extend(identity(self.policy, &record, &cur, None));
                     let release_name = self.policy.release_dir(rev);
-                    match entries.iter().find(|e| e.name == release_name.as_bytes()) {
+                    match find(release_name.as_bytes())?.as_ref() {
                         None => out.push(
                             Finding::new(
                                 Rule::ReleaseMissing,
@@ -291,49 +305,86 @@ impl<'p> SnapshotChecker<'p> {
         root: ObjectId,
     ) -> Result<Local, ReadError> {
         let mut out = Vec::new();
-        let entries = repo.tree_shared(&root)?;
-        let before = match parent {
-            Some(p) => repo.tree_shared(&p)?,
-            None => std::rc::Rc::new(Vec::new()),
+        let raw = repo.tree_raw(&root)?;
+        let parent_raw = match parent {
+            Some(p) => Some(repo.tree_raw(&p)?),
+            None => None,
         };
-        // A merge of the two listings by name: entries equal in both (every release before
-        // this commit, thousands of them) cost one comparison each and nothing else.
-        let by_name = |list: &'_ [Entry]| -> Vec<usize> {
-            let mut order: Vec<usize> = (0..list.len()).collect();
-            order.sort_by(|a, b| list[*a].name.cmp(&list[*b].name));
-            order
-        };
-        let (new_order, old_order) = (by_name(&entries), by_name(&before));
-        let mut removed: Vec<&Entry> = Vec::new();
-        let (mut i, mut j) = (0, 0);
+        let parent_id = parent.unwrap_or(root);
+        // Both listings in git's order, side by side: the entries equal in both (every release
+        // before this commit, thousands of them) cost one comparison each and no allocation.
+        let mut new_iter = repo.raw_split(&root, &raw).peekable();
+        let mut old_iter = parent_raw
+            .as_deref()
+            .map(|r| repo.raw_split(&parent_id, r))
+            .into_iter()
+            .flatten()
+            .peekable();
+        let mut added: Vec<Entry> = Vec::new();
+        let mut removed: Vec<Entry> = Vec::new();
+        let mut changed: Vec<(Entry, Entry)> = Vec::new();
         loop {
-            let n = new_order.get(i).map(|k| &entries[*k]);
-            let o = old_order.get(j).map(|k| &before[*k]);
-            match (n, o) {
+            let order = match (new_iter.peek(), old_iter.peek()) {
                 (None, None) => break,
-                (Some(n), Some(o)) if n.name == o.name => {
-                    i += 1;
-                    j += 1;
-                    if n.id != o.id || n.kind != o.kind {
-                        self.root_entry_changed(repo, n, Some(o), &mut out)?;
+                (Some(Err(_)), _) | (_, Some(Err(_))) => {
+                    // Surface the parse error.
+                    if let Some(Err(e)) = new_iter.next() {
+                        return Err(e);
+                    }
+                    if let Some(Err(e)) = old_iter.next() {
+                        return Err(e);
+                    }
+                    continue;
+                }
+                (Some(Ok(n)), Some(Ok(o))) if n.bytes == o.bytes => {
+                    // The same entry on both sides: nothing to judge, nothing to decode.
+                    new_iter.next();
+                    old_iter.next();
+                    continue;
+                }
+                (Some(Ok(n)), Some(Ok(o))) => git_order(n, o),
+                (Some(Ok(_)), None) => std::cmp::Ordering::Less,
+                (None, Some(Ok(_))) => std::cmp::Ordering::Greater,
+            };
+            match order {
+                std::cmp::Ordering::Equal => {
+                    let (Some(Ok(n)), Some(Ok(o))) = (new_iter.next(), old_iter.next()) else {
+                        unreachable!("both peeked as entries")
+                    };
+                    changed.push((
+                        decode_one(repo, &root, n.bytes)?,
+                        decode_one(repo, &parent_id, o.bytes)?,
+                    ));
+                }
+                std::cmp::Ordering::Less => {
+                    if let Some(Ok(n)) = new_iter.next() {
+                        added.push(decode_one(repo, &root, n.bytes)?);
                     }
                 }
-                (Some(n), Some(o)) if n.name < o.name => {
-                    i += 1;
-                    self.root_entry_changed(repo, n, None, &mut out)?;
-                }
-                (Some(n), None) => {
-                    i += 1;
-                    self.root_entry_changed(repo, n, None, &mut out)?;
-                }
-                (_, Some(o)) => {
-                    j += 1;
-                    removed.push(o);
+                std::cmp::Ordering::Greater => {
+                    if let Some(Ok(o)) = old_iter.next() {
+                        removed.push(decode_one(repo, &parent_id, o.bytes)?);
+                    }
                 }
             }
         }
+        // A name that is a tree on one side and not on the other sorts apart in git's order:
+        // pair such leftovers by name.
+        for n in added {
+            match removed.iter().position(|o| o.name == n.name) {
+                Some(k) => {
+                    let o = removed.remove(k);
+                    changed.push((n, o));
+                }
+                None => self.root_entry_changed(repo, &n, None, &mut out)?,
+            }
+        }
+        changed.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        for (n, o) in &changed {
+            self.root_entry_changed(repo, n, Some(o), &mut out)?;
+        }
         if !self.policy.prune {
-            for e in removed {
+            for e in &removed {
                 if !self.policy.is_release_name(&e.name) {
                     continue;
                 }
@@ -882,4 +933,25 @@ pub fn validate_record(
         )));
     }
     (record, out)
+}
+
+/// Git's tree order: names compared byte by byte, a tree's name as if it ended in `/`.
+fn git_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
+    let common = a.name.len().min(b.name.len());
+    a.name[..common].cmp(&b.name[..common]).then_with(|| {
+        let next = |e: &RawEntry<'_>| e.name.get(common).copied().or(e.is_tree().then_some(b'/'));
+        next(a).cmp(&next(b))
+    })
+}
+
+/// Decode one raw tree entry (from [`Repo::raw_split`]).
+fn decode_one(repo: &Repo, tree: &ObjectId, bytes: &[u8]) -> Result<Entry, ReadError> {
+    match repo.raw_entries(tree, bytes).next() {
+        Some(Ok(e)) => Ok(Entry::from_ref(&e)),
+        Some(Err(e)) => Err(e),
+        None => Err(ReadError::Corrupt {
+            id: *tree,
+            message: "an empty tree entry".into(),
+        }),
+    }
 }
