@@ -331,8 +331,8 @@ impl Repo {
                 message: "a tree entry is truncated".into(),
             };
             let parsed = (|| {
-                let space = rest.iter().position(|b| *b == b' ')?;
-                let nul = space + 1 + rest[space + 1..].iter().position(|b| *b == 0)?;
+                let nul = memchr::memchr(0, rest)?;
+                let space = memchr::memchr(b' ', &rest[..nul])?;
                 let end = nul + 1 + id_len;
                 (end <= rest.len()).then_some((end, space, nul))
             })();

@@ -14,7 +14,7 @@ use globset::GlobMatcher;
 
 use crate::finding::Finding;
 use crate::policy::SnapshotPolicy;
-use crate::repo::{RawEntry, CommitInfo, Entry, ReadError, Repo, display_path};
+use crate::repo::{CommitInfo, Entry, RawEntry, ReadError, Repo, display_path};
 use crate::rules::Rule;
 use crate::yaml::{self, Limits, Node, Value};
 
