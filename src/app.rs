@@ -11,7 +11,7 @@ use crate::cli::{Cli, Command};
 use crate::engine::{Engine, POLICY_FILE, PusherCheck, RefUpdate, RefView, Stop};
 use crate::finding::Finding;
 use crate::policy::{DEFAULT_POLICY_YAML, Policy};
-use crate::repo::{ReadError, Repo};
+use crate::repo::{FileAt, ReadError, Repo};
 use crate::report::{self, Outcome, exit};
 use crate::rules::{RULES, Rule, Severity};
 
@@ -136,27 +136,18 @@ pub fn load_policy(
             .map_err(|p| invalid("built-in defaults".into(), p));
     };
     let origin = format!("{label}:{POLICY_FILE}");
-    let read = || -> Result<Option<Vec<u8>>, ReadError> {
-        let tree = repo.commit(&commit)?.tree;
-        match repo.lookup(&tree, POLICY_FILE.as_bytes())? {
-            Some(e)
-                if matches!(
-                    e.kind,
-                    gix::objs::tree::EntryKind::Blob | gix::objs::tree::EntryKind::BlobExecutable
-                ) =>
-            {
-                if repo.object_size(&e.id)? > crate::policy::MAX_POLICY_BYTES as u64 {
-                    return Ok(Some(vec![0xff])); // reported as not UTF-8 below; oversized is invalid
-                }
-                repo.blob(&e.id).map(Some)
-            }
-            Some(_) => Ok(Some(vec![0xff])),
-            None => Ok(None),
-        }
-    };
     let tree = match repo.commit(&commit) {
         Ok(c) => c.tree,
         Err(e) => return Err(Box::new(read_failed(&e))),
+    };
+    let max = crate::policy::MAX_POLICY_BYTES as u64;
+    let read = || -> Result<Option<Vec<u8>>, ReadError> {
+        Ok(match repo.file_at(&tree, POLICY_FILE.as_bytes(), max)? {
+            FileAt::Missing => None,
+            FileAt::Bytes(bytes) => Some(bytes),
+            // Reported as not UTF-8 below: a non-file or oversized policy is invalid.
+            FileAt::NotRegular | FileAt::TooLarge(_) => Some(vec![0xff]),
+        })
     };
     let source = crate::signing::TreeSource {
         repo,

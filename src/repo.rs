@@ -44,6 +44,17 @@ pub struct Entry {
     pub id: ObjectId,
 }
 
+/// What [`Repo::file_at`] found at a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileAt {
+    Missing,
+    /// A directory, symlink or submodule.
+    NotRegular,
+    /// A regular file over the limit, with its size.
+    TooLarge(u64),
+    Bytes(Vec<u8>),
+}
+
 /// One entry of raw tree bytes: all its bytes, and its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawEntry<'a> {
@@ -299,7 +310,7 @@ impl Repo {
 
     /// A tree's raw bytes, shared: the last few trees read this way are kept, so a freight root
     /// read as one commit's tree and again as the next commit's parent is inflated once. Walk
-    /// them with [`Repo::raw_entries`], which allocates nothing per entry.
+    /// them with [`Repo::raw_split`], which allocates nothing per entry.
     pub fn tree_raw(&self, id: &ObjectId) -> Result<Rc<Vec<u8>>, ReadError> {
         if let Some((_, raw)) = self.recent_trees.borrow().iter().find(|(k, _)| k == id) {
             return Ok(Rc::clone(raw));
@@ -365,6 +376,26 @@ impl Repo {
 
     pub fn blob(&self, id: &ObjectId) -> Result<Vec<u8>, ReadError> {
         self.read(id, gix::object::Kind::Blob, |data| Ok(data.to_vec()))
+    }
+
+    /// The regular file at `path` in `tree`, read only if it is at most `max_bytes` long.
+    pub fn file_at(
+        &self,
+        tree: &ObjectId,
+        path: &[u8],
+        max_bytes: u64,
+    ) -> Result<FileAt, ReadError> {
+        let Some(entry) = self.lookup(tree, path)? else {
+            return Ok(FileAt::Missing);
+        };
+        if !matches!(entry.kind, EntryKind::Blob | EntryKind::BlobExecutable) {
+            return Ok(FileAt::NotRegular);
+        }
+        let size = self.object_size(&entry.id)?;
+        if size > max_bytes {
+            return Ok(FileAt::TooLarge(size));
+        }
+        self.blob(&entry.id).map(FileAt::Bytes)
     }
 
     /// Look up a `/`-separated path in a tree.

@@ -17,6 +17,7 @@ use pgp::types::KeyDetails;
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
 use crate::policy::{SigningClass, SigningPolicy};
+use crate::repo::FileAt;
 
 /// The most bytes of a key file that are read.
 pub const MAX_KEY_FILE_BYTES: usize = 1 << 20;
@@ -238,27 +239,16 @@ impl KeySource for TreeSource<'_> {
                     .into(),
             );
         }
-        let entry = self
-            .repo
-            .lookup(&self.tree, path.as_bytes())
-            .map_err(|e| e.to_string())?
-            .ok_or("no such file")?;
-        if !matches!(
-            entry.kind,
-            gix::objs::tree::EntryKind::Blob | gix::objs::tree::EntryKind::BlobExecutable
-        ) {
-            return Err("it is not a regular file".into());
-        }
-        let size = self
-            .repo
-            .object_size(&entry.id)
-            .map_err(|e| e.to_string())?;
-        if size > MAX_KEY_FILE_BYTES as u64 {
-            return Err(format!(
+        let max = MAX_KEY_FILE_BYTES as u64;
+        match self.repo.file_at(&self.tree, path.as_bytes(), max) {
+            Err(e) => Err(e.to_string()),
+            Ok(FileAt::Missing) => Err("no such file".into()),
+            Ok(FileAt::NotRegular) => Err("it is not a regular file".into()),
+            Ok(FileAt::TooLarge(size)) => Err(format!(
                 "it is {size} bytes; at most {MAX_KEY_FILE_BYTES} are read"
-            ));
+            )),
+            Ok(FileAt::Bytes(bytes)) => Ok(bytes),
         }
-        self.repo.blob(&entry.id).map_err(|e| e.to_string())
     }
 
     fn describe(&self, path: &str) -> String {
@@ -280,11 +270,6 @@ impl KeySource for NoSource {
 }
 
 impl Trust {
-    /// Is any class required to be signed?
-    pub fn any_required(&self) -> bool {
-        self.classes.values().any(|c| c.require)
-    }
-
     pub fn class(&self, class: SigningClass) -> Option<&ClassTrust> {
         self.classes.get(&class)
     }
