@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Env, Run, root};
+use crate::support::{Env, assert_declined, root};
 
 const KARGO: &str = "Kargo <no-reply@kargo.io>";
 const ENGINEER: &str = "Platform Engineer <platform@example.com>";
@@ -49,20 +49,6 @@ fn w(path: &Path) -> &str {
     path.to_str().expect("utf-8")
 }
 
-fn assert_rejected(run: &Run, rule: &str, what: &str) {
-    assert_ne!(run.code, 0, "{what}: accepted:\n{}", run.all());
-    assert!(
-        run.stderr.contains(rule),
-        "{what}: {rule} not named:\n{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("pre-receive hook declined"),
-        "{what}:\n{}",
-        run.stderr
-    );
-}
-
 #[test]
 fn kargo_creates_and_promotes_stage_branches() {
     let env = Env::new();
@@ -89,7 +75,7 @@ fn kargo_creates_and_promotes_stage_branches() {
     env.breaks("valid", &work);
     env.kargo(&["render", w(&work), "stage/staging"]);
     let run = env.push(&work, &["stage/staging"]);
-    assert_rejected(&run, "unknown-freight", "promotion before its release");
+    assert_declined(&run, "unknown-freight", "promotion before its release");
 }
 
 #[test]
@@ -127,7 +113,7 @@ fn required_trailers_follow_git_trailer_rules() {
     );
     env.kargo(&["render", w(&work), "stage/staging", "--message", &bad]);
     let run = env.push_env(&work, &["stage/staging"], &vars);
-    assert_rejected(&run, "missing-trailer", "trailer in the body");
+    assert_declined(&run, "missing-trailer", "trailer in the body");
     let tip = env.rev(&server, "stage/staging");
     env.git(&work, &["update-ref", "refs/heads/stage/staging", &tip])
         .ok();
@@ -167,12 +153,12 @@ fn main_history_cannot_become_or_feed_a_stage_branch() {
     let before = env.state(&server);
     // main's history, pushed as a new stage branch: every commit is judged.
     let run = env.push(&work, &["main:refs/heads/stage/test"]);
-    assert_rejected(&run, "foreign-author", "main as a stage branch");
+    assert_declined(&run, "foreign-author", "main as a stage branch");
     assert!(run.stderr.contains("CI Release Bot"), "{}", run.stderr);
     // A Kargo-looking commit on top of main.
     env.kargo(&["render", w(&work), "stage/test", "--parent", "main"]);
     let run = env.push(&work, &["stage/test"]);
-    assert_rejected(&run, "foreign-committer", "Kargo commit on main");
+    assert_declined(&run, "foreign-committer", "Kargo commit on main");
     assert_eq!(env.state(&server), before, "server changed");
 }
 
@@ -310,7 +296,7 @@ fn each_rendered_rule_rejects_and_leaves_the_server_unchanged() {
         vars.extend_from_slice(case.vars);
         let before = env.state(&server);
         let run = env.push_env(&work, &args, &vars);
-        assert_rejected(&run, case.rule, case.rule);
+        assert_declined(&run, case.rule, case.rule);
         assert_eq!(env.state(&server), before, "{}: server changed", case.rule);
     }
 }
@@ -345,7 +331,7 @@ fn common_case_layout_with_its_example_policy() {
     let other = "git-6666666666666666666666666666666666666666";
     render_common(&["--image-tag", other]);
     let run = env.push_env(&work, &["stage/staging"], &vars);
-    assert_rejected(&run, "pairing-mismatch", "image tag");
+    assert_declined(&run, "pairing-mismatch", "image tag");
     assert!(
         run.stderr.contains(&format!("{IMAGE}:{other}")),
         "{}",
@@ -355,7 +341,7 @@ fn common_case_layout_with_its_example_policy() {
     let msg = format!("Render staging for {rev} with {other}");
     render_common(&["--image-tag", other, "--message", &msg]);
     let run = env.push_env(&work, &["stage/staging"], &vars);
-    assert_rejected(&run, "pairing-mismatch", "revision and tag disagree");
+    assert_declined(&run, "pairing-mismatch", "revision and tag disagree");
     assert!(
         run.stderr.contains(&format!("must be git-{rev}")),
         "{}",
@@ -393,7 +379,7 @@ fn common_case_layout_with_its_example_policy() {
         reset();
         render_common(extra);
         let run = env.push_env(&work, &["stage/staging"], &vars);
-        assert_rejected(&run, "pairing-mismatch", what);
+        assert_declined(&run, "pairing-mismatch", what);
     }
     // Kargo's merge after a concurrent promotion is accepted; a merge that writes an image of
     // its own is not.
@@ -426,7 +412,7 @@ fn common_case_layout_with_its_example_policy() {
         "latest",
     ]);
     let run = env.push_env(&work, &["stage/staging"], &vars);
-    assert_rejected(&run, "pairing-mismatch", "evil merge");
+    assert_declined(&run, "pairing-mismatch", "evil merge");
     assert!(run.stderr.contains("neither parent"), "{}", run.stderr);
     env.git(
         &work,
@@ -442,7 +428,7 @@ fn common_case_layout_with_its_example_policy() {
         .ok();
     render_common(&["--extra", "apps/codeai/deployments/staging/values.yaml"]);
     let run = env.push_env(&work, &["stage/staging"], &vars);
-    assert_rejected(&run, "path-outside-render", "outside deploy/");
+    assert_declined(&run, "path-outside-render", "outside deploy/");
     assert_eq!(env.rev(&server, "stage/staging"), tip);
 }
 
@@ -466,7 +452,7 @@ fn source_snapshot_layout_with_its_example_policy() {
         &format!("Render staging for {rev} with git-{rev}"),
     ]);
     let run = env.push_env(&work, &["stage/staging"], &vars);
-    assert_rejected(&run, "message-mismatch", "common-case message");
+    assert_declined(&run, "message-mismatch", "common-case message");
 }
 
 #[test]
@@ -505,16 +491,16 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     let before_merges = env.state(&server);
     env.kargo(&["merge", wt, &p4, "--edit"]);
     let run = env.push(&work, &["stage/production"]);
-    assert_rejected(&run, "merge-altered", "edited merge");
+    assert_declined(&run, "merge-altered", "edited merge");
     reset();
     env.kargo(&["merge", wt, &p4, "--squash", "--edit"]);
     let run = env.push(&work, &["stage/production"]);
-    assert_rejected(&run, "merge-altered", "edited squash");
+    assert_declined(&run, "merge-altered", "edited squash");
     // The renderer pushing straight to production.
     reset();
     env.kargo(&["render", wt, "stage/production"]);
     let run = env.push(&work, &["stage/production"]);
-    assert_rejected(&run, "review-bypassed", "direct render");
+    assert_declined(&run, "review-bypassed", "direct render");
     // A merge of a commit that is on no proposal branch.
     reset();
     env.kargo(&[
@@ -528,7 +514,7 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     ]);
     env.kargo(&["merge", wt, "unreviewed"]);
     let run = env.push(&work, &["stage/production"]);
-    assert_rejected(&run, "review-bypassed", "unreviewed merge");
+    assert_declined(&run, "review-bypassed", "unreviewed merge");
     assert!(
         run.stderr.contains("on no proposal branch"),
         "{}",
@@ -539,7 +525,7 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     let p5 = env.kargo(&["propose", wt, "production"]);
     env.kargo(&["merge", wt, &p5]);
     let run = env.push(&work, &[&p5, "stage/production"]);
-    assert_rejected(&run, "review-bypassed", "proposal merged in its own push");
+    assert_declined(&run, "review-bypassed", "proposal merged in its own push");
     assert_eq!(env.state(&server), before_merges, "server changed");
     assert_ne!(before, before_merges);
 }
@@ -556,7 +542,7 @@ fn proposals_are_judged_on_top_of_the_review_branch() {
     // A proposal by someone else.
     let p3 = env.kargo(&["propose", wt, "production", "--identity", ENGINEER]);
     let run = env.push(&work, &[&p3]);
-    assert_rejected(&run, "foreign-author", "human proposal");
+    assert_declined(&run, "foreign-author", "human proposal");
     // A proposal whose freight was never released.
     let p4 = env.kargo(&[
         "propose",
@@ -566,7 +552,7 @@ fn proposals_are_judged_on_top_of_the_review_branch() {
         "8888888888888888888888888888888888888888",
     ]);
     let run = env.push(&work, &[&p4]);
-    assert_rejected(&run, "unknown-freight", "unreleased freight");
+    assert_declined(&run, "unknown-freight", "unreleased freight");
 }
 
 #[test]
@@ -667,7 +653,7 @@ fn pushers_from_each_platform() {
             })
             .collect();
         let run = env.push_env(&work, &["stage/staging"], &other);
-        assert_rejected(&run, "unauthorized-pusher", vars[0].0);
+        assert_declined(&run, "unauthorized-pusher", vars[0].0);
         assert!(run.stderr.contains("mallory"), "{}", run.stderr);
         assert_eq!(env.state(&server), before);
         let run = env.push_env(&work, &["stage/staging"], vars);
@@ -676,7 +662,7 @@ fn pushers_from_each_platform() {
     // No platform variable at all.
     env.kargo(&["render", wt, "stage/staging"]);
     let run = env.push(&work, &["stage/staging"]);
-    assert_rejected(&run, "unauthorized-pusher", "no variable");
+    assert_declined(&run, "unauthorized-pusher", "no variable");
     assert!(
         run.stderr.contains("did not say who pushed"),
         "{}",
@@ -685,14 +671,14 @@ fn pushers_from_each_platform() {
     // Everything else is still enforced: the renderer identity and the snapshot contract.
     env.kargo(&["render", wt, "stage/staging", "--author", ENGINEER]);
     let run = env.push_env(&work, &["stage/staging"], &[("GL_USER", "kargo-bot")]);
-    assert_rejected(
+    assert_declined(
         &run,
         "foreign-author",
         "identity under a pushers-only policy",
     );
     env.breaks("mirror-mismatch", &work);
     let run = env.push(&work, &["HEAD:main"]);
-    assert_rejected(
+    assert_declined(
         &run,
         "mirror-mismatch",
         "snapshot under a pushers-only policy",
@@ -719,13 +705,13 @@ fn one_bad_ref_rejects_the_whole_push_and_every_finding_is_reported() {
     env.breaks("valid", &work);
     env.kargo(&["render", w(&work), "stage/staging", "--author", ENGINEER]);
     let run = env.push(&work, &["HEAD:main", "stage/staging"]);
-    assert_rejected(&run, "foreign-author", "bad stage");
+    assert_declined(&run, "foreign-author", "bad stage");
     assert_eq!(env.state(&server), before, "server changed");
     // Both bad: each finding is reported.
     env.git(&work, &["reset", "-q", "--hard", &main_tip]).ok();
     env.breaks("mirror-mismatch", &work);
     let run = env.push(&work, &["HEAD:main", "stage/staging"]);
-    assert_rejected(&run, "foreign-author", "both bad");
+    assert_declined(&run, "foreign-author", "both bad");
     assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
     assert!(run.stderr.contains("refs/heads/main"), "{}", run.stderr);
     assert!(

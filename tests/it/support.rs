@@ -223,6 +223,21 @@ impl Env {
     }
 }
 
+/// The server's pre-receive hook declined the push, naming `rule`.
+pub fn assert_declined(run: &Run, rule: &str, what: &str) {
+    assert_ne!(run.code, 0, "{what}: accepted:\n{}", run.all());
+    assert!(
+        run.stderr.contains(rule),
+        "{what}: {rule} not named:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("pre-receive hook declined"),
+        "{what}:\n{}",
+        run.stderr
+    );
+}
+
 /// Copy a wrapper from `hooks/` into a hooks directory.
 pub fn install_hook(hooks_dir: &Path, name: &str) {
     std::fs::create_dir_all(hooks_dir).expect("hooks dir");
