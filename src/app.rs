@@ -363,7 +363,8 @@ fn pre_receive(cli: &Cli, deadline: f64) -> Outcome {
         .with_deadline(start, deadline)
         .with_default_branch(Some(default))
         .with_view(RefView::Heads, &updates)
-        .with_pusher(PusherCheck::Server(pusher));
+        .with_pusher(PusherCheck::Server(pusher))
+        .with_threads(cli.threads);
     let extra = judge_all(&mut engine, &updates, &[]);
     finish(
         &policy,
@@ -439,7 +440,8 @@ fn pre_push(cli: &Cli, remote: &str, deadline: f64) -> Outcome {
     let mut engine = Engine::new(&repo, &policy)
         .with_deadline(start, deadline)
         .with_default_branch(Some(default))
-        .with_view(RefView::Remote(remote.to_string()), &updates);
+        .with_view(RefView::Remote(remote.to_string()), &updates)
+        .with_threads(cli.threads);
     let extra = judge_all(&mut engine, &updates, &[]);
     finish(
         &policy,
@@ -502,7 +504,8 @@ fn check(cli: &Cli, base: &str, head: &str, ref_name: Option<&str>) -> Outcome {
     let updates = std::slice::from_ref(&update);
     let mut engine = Engine::new(&repo, &policy)
         .with_default_branch(Some(default))
-        .with_view(RefView::All, updates);
+        .with_view(RefView::All, updates)
+        .with_threads(cli.threads);
     let extra = judge_all(&mut engine, updates, &[]);
     finish(&policy, engine, extra, format!("{base}..{head} as {name}"))
 }
@@ -564,7 +567,8 @@ fn audit(cli: &Cli, patterns: &[String]) -> Outcome {
     let mut engine = Engine::new(&repo, &policy)
         .with_snapshot_refs(explicit)
         .with_view(RefView::All, &[])
-        .with_history(true);
+        .with_history(true)
+        .with_threads(cli.threads);
     let extra = judge_all(&mut engine, &updates, &[]);
     finish(
         &policy,

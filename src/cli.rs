@@ -23,6 +23,12 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value = "human")]
     pub format: Format,
 
+    /// Judge a push's commits on N threads [default: one per core]. Also
+    /// FREIGHT_GUARD_THREADS.
+    #[arg(long, global = true, value_name = "N", env = "FREIGHT_GUARD_THREADS",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+
     /// When to colour human output.
     #[arg(long, global = true, value_enum, default_value = "auto")]
     pub color: Color,

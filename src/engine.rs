@@ -27,6 +27,36 @@ pub struct RefUpdate {
     pub new: Option<ObjectId>,
 }
 
+/// Commits judged on one thread before a push's commits are spread over more.
+const MIN_COMMITS_PER_THREAD: usize = 16;
+/// At most this many threads judge one push unless told otherwise.
+const MAX_THREADS: usize = 8;
+
+fn deadline_check(deadline: Option<(Instant, f64)>) -> Result<(), Stop> {
+    if let Some((start, seconds)) = deadline
+        && start.elapsed().as_secs_f64() > seconds
+    {
+        return Err(Stop::Deadline(seconds));
+    }
+    Ok(())
+}
+
+/// Judge `commits` one after the other with one checker.
+fn judge_run(
+    repo: &Repo,
+    checker: &mut SnapshotChecker<'_>,
+    commits: &[ObjectId],
+    deadline: Option<(Instant, f64)>,
+) -> Result<Vec<Vec<Finding>>, Stop> {
+    let mut out = Vec::with_capacity(commits.len());
+    for id in commits {
+        deadline_check(deadline)?;
+        let commit = repo.commit(id)?;
+        out.push(checker.check_commit(repo, &commit)?);
+    }
+    Ok(out)
+}
+
 /// Why judging stopped before it finished.
 #[derive(Debug, thiserror::Error)]
 pub enum Stop {
@@ -78,6 +108,8 @@ pub struct Engine<'a> {
     pusher: PusherCheck,
     /// History mode (`audit`): proposal branches of past merges may be gone.
     history: bool,
+    /// Threads for long commit lists (`None`: one per core).
+    threads: Option<usize>,
     pub findings: Vec<Finding>,
     pub commits_judged: usize,
 }
@@ -98,9 +130,16 @@ impl<'a> Engine<'a> {
             pending: HashMap::new(),
             pusher: PusherCheck::Off,
             history: false,
+            threads: None,
             findings: Vec::new(),
             commits_judged: 0,
         }
+    }
+
+    /// Judge long commit lists on this many threads (`None`: one per core).
+    pub fn with_threads(mut self, threads: Option<u16>) -> Self {
+        self.threads = threads.map(usize::from);
+        self
     }
 
     pub fn with_deadline(mut self, start: Instant, seconds: f64) -> Self {
@@ -154,12 +193,55 @@ impl<'a> Engine<'a> {
     }
 
     fn check_deadline(&self) -> Result<(), Stop> {
-        if let Some((start, seconds)) = self.deadline
-            && start.elapsed().as_secs_f64() > seconds
-        {
-            return Err(Stop::Deadline(seconds));
+        deadline_check(self.deadline)
+    }
+
+    /// The snapshot verdicts of `commits`, in order. A long list is cut into contiguous runs
+    /// (a commit next to its parent, so each run reads every freight root about once), judged
+    /// on all cores: each run on its own repository handle and checker. Verdicts are functions
+    /// of the commit alone, so the result is the same as judging one by one.
+    fn snapshot_verdicts(&mut self, commits: &[ObjectId]) -> Result<Vec<Vec<Finding>>, Stop> {
+        let threads = self
+            .threads
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+                    .min(MAX_THREADS)
+            })
+            .min(commits.len() / MIN_COMMITS_PER_THREAD)
+            .max(1);
+        let repo: &Repo = self.repo;
+        let deadline = self.deadline;
+        if threads == 1 {
+            return judge_run(repo, &mut self.snapshot, commits, deadline);
         }
-        Ok(())
+        let per = commits.len().div_ceil(threads);
+        let (first, rest) = commits.split_at(per.min(commits.len()));
+        let shared = repo.share();
+        let policy = &self.policy.snapshot;
+        let snapshot = &mut self.snapshot;
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = rest
+                .chunks(per)
+                .map(|run| {
+                    let shared = &shared;
+                    scope.spawn(move || {
+                        let repo = shared.open()?;
+                        let mut checker = SnapshotChecker::new(policy);
+                        judge_run(&repo, &mut checker, run, deadline)
+                    })
+                })
+                .collect();
+            let mut out = judge_run(repo, snapshot, first, deadline)?;
+            for worker in workers {
+                match worker.join() {
+                    Ok(verdicts) => out.extend(verdicts?),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// Is `full_ref` a branch on which the snapshot contract holds?
@@ -197,14 +279,9 @@ impl<'a> Engine<'a> {
         }
         let mut hide: Vec<ObjectId> = hidden.to_vec();
         hide.extend(update.old);
-        let commits = walk::added_commits(self.repo, new, &hide)?;
-        for id in commits {
-            self.check_deadline()?;
-            if !self.judged.insert(id) {
-                continue;
-            }
-            let commit = self.repo.commit(&id)?;
-            let found = self.snapshot.check_commit(self.repo, &commit)?;
+        let mut commits = walk::added_commits(self.repo, new, &hide)?;
+        commits.retain(|id| self.judged.insert(*id));
+        for found in self.snapshot_verdicts(&commits)? {
             self.commits_judged += 1;
             self.record(&update.name, found);
         }

@@ -111,16 +111,39 @@ pub struct Repo {
     pub repo: gix::Repository,
     /// git's push quarantine, consulted before the repository's own objects.
     quarantine: Option<gix::odb::Handle>,
+    /// Where the quarantine was opened from, to open it again for another thread.
+    quarantine_dir: Option<PathBuf>,
     buf: RefCell<Vec<u8>>,
     commits: RefCell<HashMap<ObjectId, CommitInfo>>,
     recent_trees: RefCell<std::collections::VecDeque<(ObjectId, Rc<Vec<u8>>)>>,
+}
+
+/// A repository that can be sent to other threads: see [`Repo::share`].
+pub struct SharedRepo {
+    git_dir: PathBuf,
+    quarantine: Option<PathBuf>,
+}
+
+impl SharedRepo {
+    /// This thread's own handle on the shared repository: opened again from its git directory
+    /// (the pack indexes are mapped, not read, so this is cheap).
+    pub fn open(&self) -> Result<Repo, ReadError> {
+        let mut repo = Repo::open(&self.git_dir)?;
+        if let Some(dir) = &self.quarantine {
+            repo.add_quarantine(dir)?;
+        }
+        Ok(repo)
+    }
 }
 
 /// How many trees `tree_raw` keeps.
 const RECENT_TREES: usize = 8;
 
 /// The delta-base cache: objects a pack stores as deltas are resolved against bases kept here.
-const PACK_CACHE_BYTES: usize = 32 << 20;
+/// Commits are judged parent first, so a delta chain is mostly resolved from the object read
+/// just before; on the L benchmark, 8 MiB is as fast as 32 MiB with a smaller peak RSS (per
+/// thread: each judging thread has its own).
+const PACK_CACHE_BYTES: usize = 8 << 20;
 
 impl Repo {
     /// Open the repository at `path` (a git dir or a work tree), without reading user or
@@ -132,19 +155,34 @@ impl Repo {
                 message: first.to_string(),
             })
         })?;
+        Ok(Repo::wrap(repo))
+    }
+
+    fn wrap(repo: gix::Repository) -> Repo {
         let mut repo = repo.with_object_memory();
         repo.objects.set_pack_cache(|| {
             Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
                 PACK_CACHE_BYTES,
             ))
         });
-        Ok(Repo {
+        Repo {
             repo,
             quarantine: None,
+            quarantine_dir: None,
             buf: RefCell::new(Vec::new()),
             commits: RefCell::new(HashMap::new()),
             recent_trees: RefCell::new(std::collections::VecDeque::new()),
-        })
+        }
+    }
+
+    /// A handle other threads can open this repository from (the same objects, quarantine
+    /// included; each thread has its own caches). Objects written to the in-memory overlay
+    /// (the staged index's trees) are not carried over.
+    pub fn share(&self) -> SharedRepo {
+        SharedRepo {
+            git_dir: self.repo.git_dir().to_path_buf(),
+            quarantine: self.quarantine_dir.clone(),
+        }
     }
 
     /// Make the objects of git's push quarantine visible (pre-receive). `dir` is
@@ -167,6 +205,7 @@ impl Repo {
                 message: e.to_string(),
             })?;
         self.quarantine = Some(store);
+        self.quarantine_dir = Some(dir.to_path_buf());
         Ok(())
     }
 

@@ -210,6 +210,55 @@ fn a_push_of_150_release_commits_is_accepted() {
 }
 
 #[test]
+fn a_long_push_is_judged_alike_on_one_thread_and_on_several() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    // 48 commits, cut into runs of 16 on 3 threads: a bad commit in each run.
+    let mut bad = Vec::new();
+    for i in 0..48 {
+        let case = match i {
+            3 => "mirror-mismatch",
+            30 => "identity-mismatch",
+            47 => "release-modified",
+            _ => "valid",
+        };
+        env.breaks(case, &work);
+        if case != "valid" {
+            bad.push((case, env.rev(&work, "HEAD")));
+        }
+    }
+    let mut outputs = Vec::new();
+    for threads in ["1", "3"] {
+        let before = env.state(&server);
+        let mut c = env.cmd("git", &work);
+        c.args(["push", "origin", "HEAD:main"])
+            .env("FREIGHT_GUARD_THREADS", threads);
+        let run = env.run(c);
+        assert_ne!(run.code, 0, "{threads} thread(s): accepted:\n{}", run.all());
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        for (case, id) in &bad {
+            // A finding's block: the rule on its own line, then the commit a few lines on.
+            let named = lines.iter().enumerate().any(|(i, l)| {
+                l.trim_end() == format!("remote: {case}")
+                    && lines[i..lines.len().min(i + 8)]
+                        .iter()
+                        .any(|l| l.contains(&format!("commit: {id}")))
+            });
+            assert!(
+                named,
+                "{threads} thread(s): {case} in {id} not named:\n{}",
+                run.stderr
+            );
+        }
+        assert!(run.stderr.contains("48 commit(s) judged"), "{}", run.stderr);
+        assert_eq!(env.state(&server), before);
+        outputs.push(run.stderr);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+#[test]
 fn deleting_and_creating_refs_work() {
     let env = Env::new();
     let work = env.gitops("work", &[]);
@@ -240,6 +289,13 @@ fn malformed_hook_input_is_rejected_with_exit_2() {
         assert_eq!(run.code, 2, "{input}: {}", run.all());
         assert!(run.stderr.contains("input-invalid"), "{}", run.stderr);
         assert!(run.stderr.contains("line 1"), "{}", run.stderr);
+    }
+    // A thread count that is not a positive number: the push is not judged, so it is refused.
+    for threads in ["0", "many"] {
+        let input = format!("{head} {head} refs/heads/main\n");
+        let run = env.fg(&server, &["--threads", threads, "pre-receive"], &input);
+        assert_eq!(run.code, 2, "--threads {threads}: {}", run.all());
+        assert!(run.stderr.contains("--threads"), "{}", run.stderr);
     }
 }
 
