@@ -357,14 +357,12 @@ impl<'a> Engine<'a> {
                 tips.push((b.clone(), *new));
             }
         }
-        let mut names = HashSet::new();
+        let mut roots = Vec::new();
         for (_, tip) in &tips {
             let tree = self.repo.commit(tip)?.tree;
             for (_, root) in self.snapshot.roots(self.repo, tree)? {
-                for entry in self.repo.tree(&root.id)? {
-                    if entry.is_tree() {
-                        names.insert(entry.name);
-                    }
+                if root.is_tree() && !roots.contains(&root.id) {
+                    roots.push(root.id);
                 }
             }
         }
@@ -379,7 +377,7 @@ impl<'a> Engine<'a> {
         } else {
             format!("{} (under {})", shown.join(", "), snapshot.roots.join(", "))
         };
-        self.rendered.set_freight(names, origin);
+        self.rendered.set_freight(roots, origin);
         Ok(())
     }
 

@@ -101,13 +101,73 @@ pub struct RenderedChecker<'p> {
     trust: &'p Trust,
     /// Signature verdicts per commit and key set.
     signatures: HashMap<(ObjectId, SigningClass), Vec<Finding>>,
-    /// Release directory names under the snapshot roots of the snapshot branch tips, once read.
-    freight: Option<HashSet<Vec<u8>>>,
+    /// Release directories under the snapshot roots of the snapshot branch tips, once located.
+    freight: Option<Freight>,
     /// Where `freight` was read, for messages.
     freight_origin: String,
     verdicts: HashMap<ObjectId, Vec<Finding>>,
     /// Relevant images per blob id: (reference, line) of images whose repository is listed.
     manifests: HashMap<ObjectId, Result<Vec<images::ImageRef>, String>>,
+}
+
+/// Distinct names looked up one by one before every release name is read into a set.
+const FREIGHT_LOOKUPS: usize = 16;
+
+/// The release directories under a set of freight roots. A promotion names one release, so
+/// names are first looked up in the roots' raw trees (thousands of entries, compared in place);
+/// when many distinct names are asked for (`audit`), every name is read once into a set.
+struct Freight {
+    roots: Vec<ObjectId>,
+    looked_up: HashMap<Vec<u8>, bool>,
+    names: Option<HashSet<Vec<u8>>>,
+}
+
+impl Freight {
+    fn new(roots: Vec<ObjectId>) -> Freight {
+        Freight {
+            roots,
+            looked_up: HashMap::new(),
+            names: None,
+        }
+    }
+
+    /// Is `name` a directory directly under one of the roots?
+    fn contains(&mut self, repo: &Repo, name: &[u8]) -> Result<bool, ReadError> {
+        if let Some(names) = &self.names {
+            return Ok(names.contains(name));
+        }
+        if let Some(known) = self.looked_up.get(name) {
+            return Ok(*known);
+        }
+        if self.looked_up.len() < FREIGHT_LOOKUPS {
+            let mut known = false;
+            'roots: for root in &self.roots {
+                let raw = repo.tree_raw(root)?;
+                for entry in repo.raw_split(root, &raw) {
+                    let entry = entry?;
+                    if entry.name == name && entry.is_tree() {
+                        known = true;
+                        break 'roots;
+                    }
+                }
+            }
+            self.looked_up.insert(name.to_vec(), known);
+            return Ok(known);
+        }
+        let mut names = HashSet::new();
+        for root in &self.roots {
+            let raw = repo.tree_raw(root)?;
+            for entry in repo.raw_split(root, &raw) {
+                let entry = entry?;
+                if entry.is_tree() {
+                    names.insert(entry.name.to_vec());
+                }
+            }
+        }
+        let known = names.contains(name);
+        self.names = Some(names);
+        Ok(known)
+    }
 }
 
 static GIT_TAG: LazyLock<regex::Regex> = LazyLock::new(|| {
@@ -150,8 +210,9 @@ impl<'p> RenderedChecker<'p> {
         self.policy.freight == FreightMode::Snapshot && self.freight.is_none()
     }
 
-    pub fn set_freight(&mut self, names: HashSet<Vec<u8>>, origin: String) {
-        self.freight = Some(names);
+    /// The freight roots (tree ids) whose release directories are the known freight.
+    pub fn set_freight(&mut self, roots: Vec<ObjectId>, origin: String) {
+        self.freight = Some(Freight::new(roots));
         self.freight_origin = origin;
     }
 
@@ -255,7 +316,7 @@ impl<'p> RenderedChecker<'p> {
             if tag.is_none() {
                 tag = first_git_tag(&meta.subject).map(str::to_string);
             }
-            out.extend(self.check_freight(tag.as_deref(), &meta.subject));
+            out.extend(self.check_freight(repo, tag.as_deref(), &meta.subject)?);
         }
         let parents: Vec<Option<ObjectId>> = if info.parents.is_empty() {
             vec![None]
@@ -348,10 +409,15 @@ impl<'p> RenderedChecker<'p> {
 
     /// `unknown-freight`: the commit must name freight, and with `freight: snapshot` that
     /// release must exist on the snapshot branch.
-    fn check_freight(&self, tag: Option<&str>, subject: &str) -> Option<Finding> {
+    fn check_freight(
+        &mut self,
+        repo: &Repo,
+        tag: Option<&str>,
+        subject: &str,
+    ) -> Result<Option<Finding>, ReadError> {
         let p = self.policy;
         let wants_tag = p.freight == FreightMode::Snapshot || !p.images.is_empty();
-        match tag {
+        Ok(match tag {
             None if wants_tag => Some(Finding::new(
                 Rule::UnknownFreight,
                 format!(
@@ -364,10 +430,10 @@ impl<'p> RenderedChecker<'p> {
                 ),
             )),
             Some(tag) if p.freight == FreightMode::Snapshot => {
-                let known = self
-                    .freight
-                    .as_ref()
-                    .is_some_and(|names| names.contains(tag.as_bytes()));
+                let known = match self.freight.as_mut() {
+                    Some(freight) => freight.contains(repo, tag.as_bytes())?,
+                    None => false,
+                };
                 (!known).then(|| {
                     Finding::new(
                         Rule::UnknownFreight,
@@ -379,7 +445,7 @@ impl<'p> RenderedChecker<'p> {
                 })
             }
             _ => None,
-        }
+        })
     }
 
     /// `pairing-mismatch` for one rendered YAML file.

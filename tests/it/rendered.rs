@@ -749,3 +749,58 @@ fn audit_and_pre_push_judge_rendered_branches() {
     assert!(run.stderr.contains("foreign-committer"), "{}", run.stderr);
     assert!(!run.stderr.contains("pre-receive"), "{}", run.stderr);
 }
+
+#[test]
+fn freight_is_known_alike_for_a_few_promotions_and_for_many() {
+    // The first promotions look their release up in main's freight root; after 16 distinct
+    // names every release name is read into a set. Both must give the same answers.
+    let env = Env::new();
+    let work = env.gitops("work", &["--releases", "24"]);
+    let wt = w(&work);
+    let listing = env
+        .git(
+            &work,
+            &["ls-tree", "--name-only", "HEAD:warehouses/codeai/freight"],
+        )
+        .ok()
+        .stdout;
+    let revs: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.strip_prefix("git-"))
+        .collect();
+    assert!(revs.len() >= 22, "{listing}");
+    let unknown = |i: usize| format!("{i:02}{}", "ab".repeat(19));
+    let mut expected = Vec::new();
+    for (i, rev) in revs.iter().take(22).enumerate() {
+        // An unknown release among the names looked up one by one, and among the later ones.
+        let rev = if i == 2 || i == 20 {
+            unknown(i)
+        } else {
+            rev.to_string()
+        };
+        let commit = env.kargo(&["render", wt, "stage/staging", "--revision", &rev]);
+        if i == 2 || i == 20 {
+            expected.push(commit);
+        }
+    }
+    let run = env.fg(
+        &work,
+        &["--format", "json", "audit", "--ref", "stage/*"],
+        "",
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.all()));
+    let mut found: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            assert_eq!(f["rule"], "unknown-freight", "{f}");
+            f["commit"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
+}
