@@ -10,7 +10,7 @@ PROG=install.sh
 usage() {
     cat <<'EOF'
 usage: install.sh [--prefix DIR] [--no-build]
-       install.sh [--prefix DIR] [--no-build] --hooks REPO
+       install.sh [--prefix DIR] [--no-build] --hooks REPO [--layout plain|gitlab|gitea]
        install.sh [--prefix DIR] [--no-build] --demo
        install.sh --help
 
@@ -25,6 +25,15 @@ into PREFIX/bin (default ~/.local/bin).
                 runs after freight-guard (a freight-guard hook from an earlier install is
                 simply replaced); if <name>.local exists too, nothing is changed and the
                 command fails.
+  --layout L    Where --hooks puts the pre-receive hook of a bare repository:
+                  plain   REPO/hooks/pre-receive (plain git, gitolite; the default)
+                  gitlab  REPO/custom_hooks/pre-receive.d/freight-guard (GitLab server hooks;
+                          GitLab runs every file there after its own checks, and shows the
+                          rejection in its web UI, as freight-guard prefixes its lines with
+                          GL-HOOK-ERR: when GL_ID is set)
+                  gitea   REPO/hooks/pre-receive.d/freight-guard (Gitea, Forgejo)
+                GitHub Enterprise Server takes hooks from a hook repository instead: see
+                hooks/ghes/ and docs/forges.md.
   --demo        Also run a demonstration in a new temporary directory: a GitOps repository
                 and a bare server clone guarded by the pre-receive hook; a valid release is
                 pushed (must be accepted), then a release whose current/ differs from its
@@ -75,6 +84,7 @@ abs_path() {
 
 mode=binary
 hooks_repo=''
+layout=''
 no_build=0
 prefix=${PREFIX:-${HOME:?HOME is not set}/.local}
 
@@ -100,6 +110,15 @@ while [ $# -gt 0 ]; do
         hooks_repo=${1#*=}
         shift
         ;;
+    --layout)
+        [ $# -ge 2 ] || usage_error "--layout needs one of plain, gitlab, gitea"
+        layout=$2
+        shift 2
+        ;;
+    --layout=*)
+        layout=${1#*=}
+        shift
+        ;;
     --demo)
         set_mode demo
         shift
@@ -123,6 +142,14 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$mode" != hooks ] || [ -n "$hooks_repo" ] || usage_error "--hooks needs a repository"
+if [ -n "$layout" ]; then
+    [ "$mode" = hooks ] || usage_error "--layout goes with --hooks"
+    case $layout in
+    plain | gitlab | gitea) ;;
+    *) usage_error "unknown layout '$layout' (plain, gitlab or gitea)" ;;
+    esac
+fi
+layout=${layout:-plain}
 
 # --- the binary ----------------------------------------------------------------------------------
 
@@ -201,12 +228,13 @@ sh_quote() {
     printf "'%s'\n" "${s//\'/$q}"
 }
 
-# write_wrapper NAME DIR: install hooks/NAME from this checkout into DIR with BIN baked in.
+# write_wrapper NAME DIR [DEST]: install hooks/NAME from this checkout into DIR (as DEST,
+# default NAME) with BIN baked in.
 write_wrapper() {
-    local name=$1 dir=$2 src tmp line
+    local name=$1 dir=$2 dest=${3:-$1} src tmp line
     src="$ROOT/hooks/$name"
     [ -f "$src" ] || die "missing $src"
-    tmp="$dir/.$name.freight-guard.tmp.$$"
+    tmp="$dir/.$dest.freight-guard.tmp.$$"
     line="FREIGHT_GUARD_DEFAULT_BIN=$(sh_quote "$BIN")"
     FG_BIN_LINE=$line awk '
         /^FREIGHT_GUARD_DEFAULT_BIN=/ && !done { print ENVIRON["FG_BIN_LINE"]; done = 1; next }
@@ -214,7 +242,29 @@ write_wrapper() {
     ' "$src" >"$tmp" || { rm -f -- "$tmp"; die "cannot write $tmp"; }
     grep -qxF -- "$line" "$tmp" || { rm -f -- "$tmp"; die "$src has no FREIGHT_GUARD_DEFAULT_BIN= line"; }
     chmod 0755 "$tmp"
-    mv -f -- "$tmp" "$dir/$name" || { rm -f -- "$tmp"; die "cannot install $dir/$name"; }
+    mv -f -- "$tmp" "$dir/$dest" || { rm -f -- "$tmp"; die "cannot install $dir/$dest"; }
+}
+
+# install_forge_hook REPO LAYOUT: install the pre-receive wrapper as freight-guard in the
+# directory of hooks a forge runs for REPO (see usage). REPO must be bare.
+install_forge_hook() {
+    local repo=$1 layout=$2 dir
+    [ -d "$repo" ] || die "no such directory: $repo"
+    git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 || die "not a git repository: $repo"
+    repo=$(cd -- "$repo" && pwd -P)
+    [ "$(git -C "$repo" rev-parse --is-bare-repository)" = true ] ||
+        die "--layout $layout: $repo is not a bare repository (forges keep their repositories bare)"
+    case $layout in
+    gitlab) dir="$repo/custom_hooks/pre-receive.d" ;;
+    gitea) dir="$repo/hooks/pre-receive.d" ;;
+    esac
+    mkdir -p -- "$dir" || die "cannot create $dir"
+    if [ -e "$dir/freight-guard" ] && ! is_wrapper "$dir/freight-guard"; then
+        die "refusing to replace $dir/freight-guard: it is not a freight-guard hook"
+    fi
+    write_wrapper pre-receive "$dir" freight-guard
+    say "installed the pre-receive hook: $dir/freight-guard ($layout layout)"
+    say "the hook runs $BIN (unless FREIGHT_GUARD_BIN or a freight-guard on PATH comes first)"
 }
 
 # install_hooks REPO: install the wrappers into REPO's hooks directory (see usage).
@@ -377,6 +427,12 @@ run_demo() {
 resolve_binary
 case $mode in
 binary) ;;
-hooks) install_hooks "$hooks_repo" ;;
+hooks)
+    if [ "$layout" = plain ]; then
+        install_hooks "$hooks_repo"
+    else
+        install_forge_hook "$hooks_repo" "$layout"
+    fi
+    ;;
 demo) run_demo ;;
 esac

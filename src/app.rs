@@ -21,7 +21,11 @@ const MAX_STDIN_BYTES: u64 = 64 * 1024 * 1024;
 /// Run the command and return the exit status.
 pub fn run(cli: Cli) -> i32 {
     match &cli.command {
-        Command::Explain { rule } => return explain(rule.as_deref()),
+        Command::Explain { markdown: true, .. } => {
+            print!("{}", crate::rules::markdown());
+            return exit::OK;
+        }
+        Command::Explain { rule, .. } => return explain(rule.as_deref()),
         Command::Init { stdout, force } => return init(&cli, *stdout, *force),
         _ => {}
     }
@@ -38,9 +42,16 @@ pub fn run(cli: Cli) -> i32 {
             ref_name,
         } => check(&cli, base, head, ref_name.as_deref()),
         Command::Audit { refs } => audit(&cli, refs),
+        Command::Hook { deadline } => framework_hook(&cli, *deadline),
         Command::Explain { .. } | Command::Init { .. } => unreachable!("handled above"),
     };
-    report::emit(&outcome, cli.format, cli.color);
+    // GitLab relays a server hook's lines to the pusher (and its web UI) with this prefix.
+    let gitlab = matches!(cli.command, Command::PreReceive { .. })
+        && ["GL_ID", "GL_USERNAME"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    let prefix = gitlab.then_some("GL-HOOK-ERR: ");
+    report::emit(&outcome, cli.format, cli.color, prefix);
     outcome.exit_code()
 }
 
@@ -200,8 +211,25 @@ pub fn apply_severities(policy: &Policy, findings: Vec<Finding>) -> Vec<Finding>
 
 /// Run the engine over updates and turn a stop (read error, deadline) into a finding.
 fn judge_all(engine: &mut Engine<'_>, updates: &[RefUpdate], hidden: &[ObjectId]) -> Vec<Finding> {
+    judge_all_with(engine, updates, hidden, None)
+}
+
+/// Judge every update in turn, showing the ref being judged on `progress` if there is one.
+fn judge_all_with(
+    engine: &mut Engine<'_>,
+    updates: &[RefUpdate],
+    hidden: &[ObjectId],
+    progress: Option<&indicatif::ProgressBar>,
+) -> Vec<Finding> {
     let mut extra = Vec::new();
-    for update in updates {
+    for (i, update) in updates.iter().enumerate() {
+        if let Some(bar) = progress {
+            bar.set_position(i as u64 + 1);
+            bar.set_message(format!(
+                "{} ({} commit(s) judged so far)",
+                update.name, engine.commits_judged
+            ));
+        }
         if let Err(stop) = engine.judge(update, hidden) {
             let rule = match stop {
                 Stop::Read(_) => Rule::ReadError,
@@ -380,11 +408,54 @@ fn pre_push(cli: &Cli, remote: &str, deadline: f64) -> Outcome {
         Ok(text) => text,
         Err(outcome) => return outcome,
     };
+    pre_push_lines(cli, remote, deadline, start, &input)
+}
+
+/// The pre-commit framework's hook: its pre-push stage passes what git gave its pre-push hook
+/// in variables (and nothing on stdin); any other stage judges the staged index.
+fn framework_hook(cli: &Cli, deadline: f64) -> Outcome {
+    let start = Instant::now();
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let Some(to) = var("PRE_COMMIT_TO_REF") else {
+        return pre_commit(cli);
+    };
+    let (Some(remote), Some(remote_ref)) = (
+        var("PRE_COMMIT_REMOTE_NAME"),
+        var("PRE_COMMIT_REMOTE_BRANCH"),
+    ) else {
+        // `pre-commit run --from-ref A --to-ref B` outside a push: the commits A..B, as if
+        // they landed on the snapshot branch.
+        return match var("PRE_COMMIT_FROM_REF") {
+            Some(from) => check(cli, &from, &to, None),
+            None => failed(
+                Rule::InputInvalid,
+                "PRE_COMMIT_TO_REF is set but PRE_COMMIT_FROM_REF is not",
+            ),
+        };
+    };
+    let local_ref = var("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_else(|| "HEAD".into());
+    // The remote's tip as last fetched: for a new branch pre-commit's PRE_COMMIT_FROM_REF is
+    // where the pushed commits start, not what the remote has.
+    let old = match open_repo(cli) {
+        Ok(repo) => {
+            let short = remote_ref
+                .strip_prefix("refs/heads/")
+                .unwrap_or(&remote_ref);
+            repo.resolve(&format!("refs/remotes/{remote}/{short}"))
+                .unwrap_or_else(|| repo.null_id())
+        }
+        Err(e) => return read_failed(&e),
+    };
+    let line = format!("{local_ref} {to} {remote_ref} {old}\n");
+    pre_push_lines(cli, &remote, deadline, start, &line)
+}
+
+fn pre_push_lines(cli: &Cli, remote: &str, deadline: f64, start: Instant, input: &str) -> Outcome {
     let repo = match open_repo(cli) {
         Ok(r) => r,
         Err(e) => return read_failed(&e),
     };
-    let updates = match parse_hook_lines(&input, "pre-push", |fields| match fields {
+    let updates = match parse_hook_lines(input, "pre-push", |fields| match fields {
         [_local_ref, local, remote_ref, remote_id] => ref_update(
             remote_ref,
             parse_side(&repo, remote_id)?,
@@ -569,13 +640,37 @@ fn audit(cli: &Cli, patterns: &[String]) -> Outcome {
         .with_view(RefView::All, &[])
         .with_history(true)
         .with_threads(cli.threads);
-    let extra = judge_all(&mut engine, &updates, &[]);
+    let progress = audit_progress(cli, updates.len());
+    let extra = judge_all_with(&mut engine, &updates, &[], progress.as_ref());
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     finish(
         &policy,
         engine,
         extra,
         format!("audit of {} branch(es)", updates.len()),
     )
+}
+
+/// A progress bar for `audit`, drawn on stderr only when a person watches it: human output to
+/// a terminal. Hooks and CI logs get nothing.
+fn audit_progress(cli: &Cli, branches: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if cli.format != report::Format::Human || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(branches as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} auditing branch {pos}/{len}: {wide_msg} [{elapsed}]",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
 }
 
 fn pre_commit(cli: &Cli) -> Outcome {

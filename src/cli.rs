@@ -79,8 +79,20 @@ pub enum Command {
         #[arg(long = "ref", value_name = "PATTERN")]
         refs: Vec<String>,
     },
+    /// pre-commit framework hook: judge the staged index at the pre-commit stage, the commits
+    /// being pushed at the pre-push stage (from pre-commit's PRE_COMMIT_* variables).
+    Hook {
+        /// Reject with `deadline-exceeded` when judging a push takes longer than this.
+        #[arg(long, value_name = "SECONDS", default_value = "4.5", value_parser = parse_seconds)]
+        deadline: f64,
+    },
     /// Explain a rule: what it means and how to fix it. Without RULE, list the rules.
-    Explain { rule: Option<String> },
+    Explain {
+        rule: Option<String>,
+        /// Print every rule as Markdown (docs/rules.md).
+        #[arg(long, conflicts_with = "rule")]
+        markdown: bool,
+    },
     /// Write the annotated default policy to .freight-guard.yaml.
     Init {
         /// Print the policy instead of writing the file.

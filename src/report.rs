@@ -13,8 +13,14 @@ use crate::rules::{Rule, Severity};
 /// Output format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Diagnostics for people, on stderr.
     Human,
+    /// One JSON document on stdout.
     Json,
+    /// GitHub Actions annotations on stdout, and a table in `$GITHUB_STEP_SUMMARY`.
+    Github,
+    /// A SARIF 2.1.0 log on stdout, for code scanning.
+    Sarif,
 }
 
 /// Colour choice (`--color`).
@@ -73,9 +79,15 @@ struct JsonReport<'a> {
     findings: &'a [Finding],
 }
 
-/// Write the outcome in the chosen format.
-pub fn emit(outcome: &Outcome, format: Format, color: Color) {
+/// Write the outcome in the chosen format. `line_prefix` goes before every line of human
+/// output (GitLab shows a hook's lines to the pusher only with `GL-HOOK-ERR: `).
+pub fn emit(outcome: &Outcome, format: Format, color: Color, line_prefix: Option<&str>) {
     match format {
+        Format::Github => crate::github::emit(outcome),
+        Format::Sarif => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", crate::sarif::render(outcome));
+        }
         Format::Json => {
             let report = JsonReport {
                 version: 1,
@@ -92,7 +104,14 @@ pub fn emit(outcome: &Outcome, format: Format, color: Color) {
         }
         Format::Human => {
             let mut err = std::io::stderr().lock();
-            let _ = err.write_all(render_human(outcome, use_color(color)).as_bytes());
+            let text = match line_prefix {
+                None => render_human(outcome, use_color(color)),
+                Some(prefix) => render_human(outcome, false)
+                    .lines()
+                    .map(|l| format!("{prefix}{l}\n"))
+                    .collect(),
+            };
+            let _ = err.write_all(text.as_bytes());
         }
     }
 }
@@ -122,6 +141,13 @@ pub fn render_human(outcome: &Outcome, color: bool) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&summary_line(outcome));
+    out.push('\n');
+    out
+}
+
+/// The one-line verdict that ends every report.
+pub fn summary_line(outcome: &Outcome) -> String {
     let denies = outcome
         .findings
         .iter()
@@ -146,7 +172,7 @@ pub fn render_human(outcome: &Outcome, color: bool) -> String {
     } else {
         format!(" ({})", outcome.subject)
     };
-    let line = match outcome.exit_code() {
+    match outcome.exit_code() {
         exit::OK => format!("freight-guard: ok{subject}: {judged}, {warns} warning(s)"),
         exit::VIOLATION => format!(
             "freight-guard: rejected{subject}: {denies} violation(s) [{}], {warns} warning(s), {judged}; `freight-guard explain RULE` tells more",
@@ -156,10 +182,7 @@ pub fn render_human(outcome: &Outcome, color: bool) -> String {
             "freight-guard: rejected{subject}: could not verify [{}]",
             rules.join(", ")
         ),
-    };
-    out.push_str(&line);
-    out.push('\n');
-    out
+    }
 }
 
 struct Diag<'a>(&'a Finding);

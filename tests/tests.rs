@@ -10,6 +10,8 @@ mod hook;
 mod hostile;
 #[path = "it/install.rs"]
 mod install;
+#[path = "it/integrations.rs"]
+mod integrations;
 #[path = "it/modes.rs"]
 mod modes;
 #[path = "it/policy.rs"]

@@ -47,6 +47,7 @@ fn each_snapshot_rule_rejects_and_leaves_the_server_unchanged() {
             "{}",
             run.stderr
         );
+        crate::support::assert_human(case, &run.stderr);
         assert_eq!(env.state(&server), before, "{case}: server changed");
     }
 }
@@ -60,6 +61,7 @@ fn unexpected_entry_warns_by_default_and_rejects_when_denied() {
     let run = env.push(&work, &["HEAD:main"]).ok();
     assert!(run.stderr.contains("unexpected-entry"), "{}", run.stderr);
     assert!(run.stderr.contains("1 warning(s)"), "{}", run.stderr);
+    crate::support::assert_human("unexpected-entry", &run.stderr);
 
     // Deny it through a server-side policy file.
     let policy = env.path().join("admin-policy.yaml");
@@ -164,6 +166,7 @@ fn a_push_that_leaves_the_policy_file_invalid_is_rejected() {
         "{}",
         run.stderr
     );
+    crate::support::assert_human("policy-invalid", &run.stderr);
     assert_eq!(env.state(&server), before);
 }
 
@@ -289,6 +292,9 @@ fn malformed_hook_input_is_rejected_with_exit_2() {
         assert_eq!(run.code, 2, "{input}: {}", run.all());
         assert!(run.stderr.contains("input-invalid"), "{}", run.stderr);
         assert!(run.stderr.contains("line 1"), "{}", run.stderr);
+        if input.ends_with(" not-a-ref\n") {
+            crate::support::assert_human("input-invalid", &run.stderr);
+        }
     }
     // A thread count that is not a positive number: the push is not judged, so it is refused.
     for threads in ["0", "many"] {
@@ -313,6 +319,7 @@ fn missing_objects_fail_closed_with_exit_3() {
     );
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(run.stderr.contains("read-error"), "{}", run.stderr);
+    crate::support::assert_human("read-error", &run.stderr);
 }
 
 #[test]
@@ -334,4 +341,5 @@ fn the_deadline_rejects_with_exit_3() {
     );
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(run.stderr.contains("deadline-exceeded"), "{}", run.stderr);
+    crate::support::assert_human("deadline-exceeded", &run.stderr);
 }

@@ -297,6 +297,9 @@ fn each_rendered_rule_rejects_and_leaves_the_server_unchanged() {
         let before = env.state(&server);
         let run = env.push_env(&work, &args, &vars);
         assert_declined(&run, case.rule, case.rule);
+        if !CASES[..i].iter().any(|c| c.rule == case.rule) {
+            crate::support::assert_human(case.rule, &run.stderr);
+        }
         assert_eq!(env.state(&server), before, "{}: server changed", case.rule);
     }
 }
@@ -492,6 +495,7 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     env.kargo(&["merge", wt, &p4, "--edit"]);
     let run = env.push(&work, &["stage/production"]);
     assert_declined(&run, "merge-altered", "edited merge");
+    crate::support::assert_human("merge-altered", &run.stderr);
     reset();
     env.kargo(&["merge", wt, &p4, "--squash", "--edit"]);
     let run = env.push(&work, &["stage/production"]);
@@ -501,6 +505,7 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     env.kargo(&["render", wt, "stage/production"]);
     let run = env.push(&work, &["stage/production"]);
     assert_declined(&run, "review-bypassed", "direct render");
+    crate::support::assert_human("review-bypassed", &run.stderr);
     // A merge of a commit that is on no proposal branch.
     reset();
     env.kargo(&[

@@ -350,7 +350,7 @@ fn each_signature_failure_is_rejected_by_its_rule() {
             (Key::SshKargo, true, "bad-signature", "no-reply@kargo.io"),
             (Key::PgpKargo, true, "bad-signature", "no-reply@kargo.io"),
         ];
-        for (key, edit, rule, detail) in cases {
+        for (i, (key, edit, rule, detail)) in cases.into_iter().enumerate() {
             let what = format!("{format}: {key:?}{}", if edit { " edited" } else { "" });
             env.git(
                 &work,
@@ -364,6 +364,9 @@ fn each_signature_failure_is_rejected_by_its_rule() {
             let before = env.state(&server);
             let run = env.push_env(&work, &["stage/staging"], &vars);
             assert_rejected(&env, &run, &server, &before, rule, &what);
+            if format == FORMATS[0] && [0, 1, 6].contains(&i) {
+                crate::support::assert_human(rule, &run.stderr);
+            }
             assert!(
                 run.stderr.contains(detail),
                 "{what}: no `{detail}`:\n{}",

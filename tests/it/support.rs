@@ -250,3 +250,35 @@ pub fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
+
+/// Pin what a person reads for `rule` (a snapshot in tests/it/snapshots/human-RULE.snap):
+/// freight-guard's lines of `stderr` (relayed by git as `remote: ...` in a push), with what
+/// changes from run to run (temporary paths, object ids, key fingerprints) replaced.
+pub fn assert_human(rule: &str, stderr: &str) {
+    let ids = regex::Regex::new(r"\b(?:[0-9a-f]{64}|[0-9a-f]{40})\b").expect("regex");
+    let ssh = regex::Regex::new(r"SHA256:[A-Za-z0-9+/]{43}").expect("regex");
+    let pgp = regex::Regex::new(r"\b[0-9A-F]{16}\b|\b[0-9A-F]{40}\b").expect("regex");
+    let tmp = regex::Regex::new(r"/[^\s'`]*/\.tmp[A-Za-z0-9]+").expect("regex");
+    let pushed = stderr.lines().any(|l| l.starts_with("remote: "));
+    let lines: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| {
+            if pushed {
+                l.strip_prefix("remote:")
+                    .map(|rest| rest.strip_prefix(' ').unwrap_or(rest))
+            } else {
+                Some(l)
+            }
+        })
+        .map(|l| {
+            let l = tmp.replace_all(l.trim_end(), "[TMP]");
+            let l = ids.replace_all(&l, "<id>");
+            let l = ssh.replace_all(&l, "SHA256:<fingerprint>");
+            pgp.replace_all(&l, "<key>").into_owned()
+        })
+        .collect();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path(root().join("tests/it/snapshots"));
+    settings.bind(|| insta::assert_snapshot!(format!("human-{rule}"), lines.join("\n")));
+}

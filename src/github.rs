@@ -1,0 +1,183 @@
+//! `--format github`: GitHub Actions workflow commands and the job's step summary.
+//!
+//! GitHub shows at most 10 error and 10 warning annotations per step, so the 10 most
+//! important findings become annotations (`::error` / `::warning`, title = rule, file = path)
+//! and a plain log line says how many more there are. When `GITHUB_STEP_SUMMARY` names a file,
+//! a Markdown table of every finding is appended to it, kept under GitHub's 1 MiB limit.
+
+use std::io::Write;
+
+use crate::finding::Finding;
+use crate::report::{Outcome, summary_line};
+use crate::rules::{Rule, Severity};
+
+/// Annotations GitHub shows per step.
+pub const MAX_ANNOTATIONS: usize = 10;
+/// GitHub rejects a step summary over 1 MiB; stay well under it.
+const SUMMARY_BUDGET: usize = 1000 * 1000;
+
+/// The findings in the order they are annotated: could-not-verify findings first (nothing
+/// else was judged when they occur), then violations, then warnings; the order of the run
+/// otherwise.
+pub fn by_importance(findings: &[Finding]) -> Vec<&Finding> {
+    let rank = |f: &Finding| match (f.rule, f.severity) {
+        (
+            Rule::PolicyInvalid | Rule::InputInvalid | Rule::ReadError | Rule::DeadlineExceeded,
+            _,
+        ) => 0,
+        (_, Severity::Deny) => 1,
+        (_, Severity::Warn) => 2,
+        (_, Severity::Allow) => 3,
+    };
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by_key(|f| rank(f)); // stable: the run's order within a rank
+    sorted
+}
+
+/// Escape the message part of a workflow command.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escape a property value of a workflow command.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One workflow command for a finding.
+pub fn annotation(finding: &Finding) -> String {
+    let command = match finding.severity {
+        Severity::Deny => "error",
+        _ => "warning",
+    };
+    let mut properties = Vec::new();
+    if let Some(path) = &finding.path {
+        properties.push(format!("file={}", escape_property(path)));
+    }
+    properties.push(format!("title={}", escape_property(finding.rule.name())));
+    let mut text = finding.message.clone();
+    if let Some(r) = &finding.ref_name {
+        text.push_str(&format!("\nref: {r}"));
+    }
+    if let Some(c) = &finding.commit {
+        text.push_str(&format!("\ncommit: {c}"));
+    }
+    for d in &finding.details {
+        text.push_str(&format!("\n  {d}"));
+    }
+    text.push_str(&format!("\nhelp: {}", finding.help()));
+    format!(
+        "::{command} {}::{}",
+        properties.join(","),
+        escape_data(&text)
+    )
+}
+
+/// Everything printed on stdout: the annotations, the count of the rest, the summary line.
+pub fn render(outcome: &Outcome) -> String {
+    let shown: Vec<&Finding> = by_importance(&outcome.findings)
+        .into_iter()
+        .filter(|f| f.severity != Severity::Allow)
+        .collect();
+    let mut out = String::new();
+    for finding in shown.iter().take(MAX_ANNOTATIONS) {
+        out.push_str(&annotation(finding));
+        out.push('\n');
+    }
+    if shown.len() > MAX_ANNOTATIONS {
+        out.push_str(&format!(
+            "freight-guard: {} more finding(s) not annotated (GitHub shows {MAX_ANNOTATIONS} per step); the job summary lists every finding\n",
+            shown.len() - MAX_ANNOTATIONS
+        ));
+    }
+    out.push_str(&summary_line(outcome));
+    out.push('\n');
+    out
+}
+
+/// A Markdown table cell: one line, pipes escaped.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\r', " ")
+        .replace('\n', "<br>")
+}
+
+/// The step summary: a heading, the verdict and a table of every finding, cut to the budget.
+pub fn summary(outcome: &Outcome) -> String {
+    let mut out = format!("## freight-guard\n\n{}\n\n", cell(&summary_line(outcome)));
+    if outcome.findings.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "| rule | severity | ref | commit | path | finding |\n|---|---|---|---|---|---|\n",
+    );
+    let findings = by_importance(&outcome.findings);
+    for (i, f) in findings.iter().enumerate() {
+        let mut text = f.message.clone();
+        for d in &f.details {
+            text.push('\n');
+            text.push_str(d);
+        }
+        let row = format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            f.rule.name(),
+            f.severity,
+            cell(f.ref_name.as_deref().unwrap_or("")),
+            cell(f.commit.as_deref().unwrap_or("")),
+            cell(f.path.as_deref().unwrap_or("")),
+            cell(&text)
+        );
+        // Keep room for the closing note.
+        if out.len() + row.len() + 200 > SUMMARY_BUDGET {
+            out.push_str(&format!(
+                "\n{} more finding(s) not shown: a step summary is limited to 1 MiB. Run `freight-guard --format json` for all of them.\n",
+                findings.len() - i
+            ));
+            return out;
+        }
+        out.push_str(&row);
+    }
+    out
+}
+
+/// Print the annotations and, when `GITHUB_STEP_SUMMARY` is set, append the summary there.
+pub fn emit(outcome: &Outcome) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(render(outcome).as_bytes());
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(summary(outcome).as_bytes()));
+    if let Err(e) = written {
+        // The verdict stands (and sets the exit status); only the summary is lost.
+        let _ = writeln!(
+            stdout,
+            "::warning title=freight-guard::cannot append the step summary to {}: {}",
+            escape_property(&path.to_string_lossy()),
+            escape_data(&e.to_string())
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_command_escaping() {
+        assert_eq!(escape_data("a%b\nc\rd"), "a%25b%0Ac%0Dd");
+        assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+
+    #[test]
+    fn markdown_cells_stay_on_one_line() {
+        assert_eq!(cell("a|b\nc"), "a\\|b<br>c");
+    }
+}

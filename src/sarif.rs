@@ -1,0 +1,180 @@
+//! `--format sarif`: a SARIF 2.1.0 log for code scanning (GitHub, GitLab, Azure DevOps).
+//!
+//! One run; the driver lists every rule (`ruleId` = the rule's name, which is public API and
+//! never changes), with its summary and its `explain` text as help. Each finding is one
+//! result with a `partialFingerprints` entry computed from what identifies it (rule, ref,
+//! commit, path, message), so re-running on the same commits gives the same alert.
+//!
+//! GitHub code scanning refuses a whole upload when one result lacks a file location. Findings
+//! about a whole commit (an identity, a signature) have no path: they are placed on the
+//! policy file, `.freight-guard.yaml`, which states the contract they break, and carry the ref
+//! and commit as logical locations.
+
+use std::collections::BTreeMap;
+
+use serde_sarif::sarif;
+use sha2::{Digest, Sha256};
+
+use crate::engine::POLICY_FILE;
+use crate::finding::Finding;
+use crate::report::{Outcome, exit};
+use crate::rules::{RULES, Severity};
+
+/// The SARIF schema a log names.
+pub const SCHEMA: &str = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json";
+/// The `partialFingerprints` key; bump its version if the identity of a finding changes.
+pub const FINGERPRINT: &str = "freightGuard/v1";
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Deny => "error",
+        Severity::Warn => "warning",
+        Severity::Allow => "none",
+    }
+}
+
+fn text(s: impl Into<String>) -> sarif::MultiformatMessageString {
+    sarif::MultiformatMessageString::builder()
+        .text(s.into())
+        .build()
+}
+
+/// What identifies a finding across runs, hashed.
+pub fn fingerprint(f: &Finding) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        f.rule.name(),
+        f.ref_name.as_deref().unwrap_or(""),
+        f.commit.as_deref().unwrap_or(""),
+        f.path.as_deref().unwrap_or(""),
+        f.message.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rules() -> Vec<sarif::ReportingDescriptor> {
+    RULES
+        .iter()
+        .map(|info| {
+            sarif::ReportingDescriptor::builder()
+                .id(info.name)
+                .name(info.name)
+                .short_description(text(info.summary))
+                .full_description(text(info.explanation))
+                .help(
+                    sarif::MultiformatMessageString::builder()
+                        .text(format!("{}\n\n{}", info.summary, info.explanation))
+                        .markdown(format!(
+                            "**{}**\n\n{}\n\nDefault severity: `{}`. See `freight-guard explain {}`.",
+                            info.summary, info.explanation, info.default_severity, info.name
+                        ))
+                        .build(),
+                )
+                .default_configuration(
+                    sarif::ReportingConfiguration::builder()
+                        .level(serde_json::Value::from(level(info.default_severity)))
+                        .build(),
+                )
+                .build()
+        })
+        .collect()
+}
+
+fn result(f: &Finding) -> sarif::Result {
+    let index = RULES
+        .iter()
+        .position(|info| info.rule == f.rule)
+        .unwrap_or_default();
+    let mut message = f.message.clone();
+    for d in &f.details {
+        message.push('\n');
+        message.push_str(d);
+    }
+    let mut logical = Vec::new();
+    if let Some(r) = &f.ref_name {
+        logical.push(
+            sarif::LogicalLocation::builder()
+                .fully_qualified_name(r.clone())
+                .kind("ref")
+                .build(),
+        );
+    }
+    if let Some(c) = &f.commit {
+        logical.push(
+            sarif::LogicalLocation::builder()
+                .fully_qualified_name(c.clone())
+                .kind("commit")
+                .build(),
+        );
+    }
+    let uri = f.path.clone().unwrap_or_else(|| POLICY_FILE.to_string());
+    let physical = sarif::PhysicalLocation::builder()
+        .artifact_location(sarif::ArtifactLocation::builder().uri(uri).build())
+        .build();
+    let location = if logical.is_empty() {
+        sarif::Location::builder()
+            .physical_location(physical)
+            .build()
+    } else {
+        sarif::Location::builder()
+            .physical_location(physical)
+            .logical_locations(logical)
+            .build()
+    };
+    let fingerprints = BTreeMap::from([(FINGERPRINT.to_string(), fingerprint(f))]);
+    let level = match f.severity {
+        Severity::Deny => sarif::ResultLevel::Error,
+        Severity::Warn => sarif::ResultLevel::Warning,
+        Severity::Allow => sarif::ResultLevel::None,
+    };
+    sarif::Result::builder()
+        .rule_id(f.rule.name())
+        .rule_index(index as i64)
+        .level(level)
+        .message(sarif::Message::builder().text(message).build())
+        .locations(vec![location])
+        .partial_fingerprints(fingerprints)
+        .build()
+}
+
+/// The SARIF log of an outcome, as pretty-printed JSON.
+pub fn render(outcome: &Outcome) -> String {
+    let driver = sarif::ToolComponent::builder()
+        .name("freight-guard")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .rules(rules())
+        .build();
+    let code = outcome.exit_code();
+    let invocation = sarif::Invocation::builder()
+        .execution_successful(code == exit::OK || code == exit::VIOLATION)
+        .exit_code(i64::from(code))
+        .build();
+    let results: Vec<sarif::Result> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Allow)
+        .map(result)
+        .collect();
+    let run = sarif::Run::builder()
+        .tool(sarif::Tool::builder().driver(driver).build())
+        .invocations(vec![invocation])
+        .results(results)
+        .build();
+    let log = sarif::Sarif::builder()
+        .schema(SCHEMA)
+        .version(serde_json::Value::from("2.1.0"))
+        .runs(vec![run])
+        .build();
+    serde_json::to_string_pretty(&log).unwrap_or_else(|e| {
+        // Serialising plain strings and numbers cannot fail; if it ever does, say so in a
+        // log that still validates.
+        format!(
+            "{{\"$schema\":\"{SCHEMA}\",\"version\":\"2.1.0\",\"runs\":[{{\"tool\":{{\"driver\":{{\"name\":\"freight-guard\"}}}},\"invocations\":[{{\"executionSuccessful\":false,\"toolExecutionNotifications\":[{{\"message\":{{\"text\":\"cannot serialise the report: {}\"}}}}]}}],\"results\":[]}}]}}",
+            e.to_string().replace(['"', '\\'], "'")
+        )
+    })
+}
