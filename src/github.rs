@@ -177,6 +177,34 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_stays_under_a_mebibyte_and_says_what_it_left_out() {
+        let findings: Vec<Finding> = (0..20_000)
+            .map(|i| {
+                Finding::new(Rule::MirrorMismatch, format!("finding {i}: {}", "x".repeat(60)))
+                    .at("warehouses/codeai/freight/current")
+                    .in_commit("0".repeat(40))
+                    .on_ref("refs/heads/main")
+            })
+            .collect();
+        let outcome = Outcome {
+            findings,
+            ..Outcome::default()
+        };
+        let text = summary(&outcome);
+        assert!(text.len() < 1 << 20, "{}", text.len());
+        let rows = text.lines().filter(|l| l.starts_with("| `")).count();
+        assert!(rows > 1000 && rows < 20_000, "{rows}");
+        assert!(
+            text.contains(&format!("{} more finding(s) not shown", 20_000 - rows)),
+            "{}",
+            &text[text.len() - 300..]
+        );
+        // The annotations stop at ten whatever the count.
+        let printed = render(&outcome);
+        assert_eq!(printed.lines().filter(|l| l.starts_with("::error ")).count(), 10);
+    }
+
+    #[test]
     fn markdown_cells_stay_on_one_line() {
         assert_eq!(cell("a|b\nc"), "a\\|b<br>c");
     }
