@@ -180,10 +180,13 @@ mod tests {
     fn the_summary_stays_under_a_mebibyte_and_says_what_it_left_out() {
         let findings: Vec<Finding> = (0..20_000)
             .map(|i| {
-                Finding::new(Rule::MirrorMismatch, format!("finding {i}: {}", "x".repeat(60)))
-                    .at("warehouses/codeai/freight/current")
-                    .in_commit("0".repeat(40))
-                    .on_ref("refs/heads/main")
+                Finding::new(
+                    Rule::MirrorMismatch,
+                    format!("finding {i}: {}", "x".repeat(60)),
+                )
+                .at("warehouses/codeai/freight/current")
+                .in_commit("0".repeat(40))
+                .on_ref("refs/heads/main")
             })
             .collect();
         let outcome = Outcome {
@@ -201,7 +204,13 @@ mod tests {
         );
         // The annotations stop at ten whatever the count.
         let printed = render(&outcome);
-        assert_eq!(printed.lines().filter(|l| l.starts_with("::error ")).count(), 10);
+        assert_eq!(
+            printed
+                .lines()
+                .filter(|l| l.starts_with("::error "))
+                .count(),
+            10
+        );
     }
 
     #[test]

@@ -93,23 +93,17 @@ fn result(f: &Finding) -> sarif::Result {
         message.push('\n');
         message.push_str(d);
     }
-    let mut logical = Vec::new();
-    if let Some(r) = &f.ref_name {
-        logical.push(
-            sarif::LogicalLocation::builder()
-                .fully_qualified_name(r.clone())
-                .kind("ref")
-                .build(),
-        );
-    }
-    if let Some(c) = &f.commit {
-        logical.push(
-            sarif::LogicalLocation::builder()
-                .fully_qualified_name(c.clone())
-                .kind("commit")
-                .build(),
-        );
-    }
+    let logical: Vec<sarif::LogicalLocation> = [(&f.ref_name, "ref"), (&f.commit, "commit")]
+        .into_iter()
+        .filter_map(|(name, kind)| {
+            name.as_ref().map(|n| {
+                sarif::LogicalLocation::builder()
+                    .fully_qualified_name(n.clone())
+                    .kind(kind)
+                    .build()
+            })
+        })
+        .collect();
     let uri = f.path.clone().unwrap_or_else(|| POLICY_FILE.to_string());
     let physical = sarif::PhysicalLocation::builder()
         .artifact_location(sarif::ArtifactLocation::builder().uri(uri).build())

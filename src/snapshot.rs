@@ -6,7 +6,8 @@
 //! ids of `current/` and of its release directory are compared; they are only diffed, to name
 //! the differing paths, when they differ).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
 
 use gix::ObjectId;
 use gix::objs::tree::EntryKind;
@@ -38,6 +39,27 @@ pub struct SnapshotChecker<'p> {
     release_memo: HashMap<(Vec<u8>, ObjectId), Local>,
     /// Trees known to contain a gitlink (path of the first one, relative), or not.
     gitlink_memo: HashMap<ObjectId, Option<Vec<u8>>>,
+    /// Entry offsets of the last few freight roots compared (see `root_changes`).
+    bounds_memo: VecDeque<(ObjectId, Bounds)>,
+}
+
+/// Where the entries of a raw tree start, followed by its length.
+type Bounds = Rc<Vec<usize>>;
+/// How many trees' entry offsets are kept: a commit's root and its parents'.
+const BOUNDS_KEPT: usize = 8;
+
+/// How many leading bytes two slices share (compared a block at a time).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 128;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 /// What a record (`freight.yaml`) says, as far as it could be read.
@@ -57,6 +79,7 @@ impl<'p> SnapshotChecker<'p> {
             root_memo: HashMap::new(),
             release_memo: HashMap::new(),
             gitlink_memo: HashMap::new(),
+            bounds_memo: VecDeque::new(),
         }
     }
 
@@ -305,69 +328,7 @@ impl<'p> SnapshotChecker<'p> {
         root: ObjectId,
     ) -> Result<Local, ReadError> {
         let mut out = Vec::new();
-        let raw = repo.tree_raw(&root)?;
-        let parent_raw = match parent {
-            Some(p) => Some(repo.tree_raw(&p)?),
-            None => None,
-        };
-        let parent_id = parent.unwrap_or(root);
-        // Both listings in git's order, side by side: the entries equal in both (every release
-        // before this commit, thousands of them) cost one comparison each and no allocation.
-        let mut new_iter = repo.raw_split(&root, &raw).peekable();
-        let mut old_iter = parent_raw
-            .as_deref()
-            .map(|r| repo.raw_split(&parent_id, r))
-            .into_iter()
-            .flatten()
-            .peekable();
-        let mut added: Vec<Entry> = Vec::new();
-        let mut removed: Vec<Entry> = Vec::new();
-        let mut changed: Vec<(Entry, Entry)> = Vec::new();
-        loop {
-            let order = match (new_iter.peek(), old_iter.peek()) {
-                (None, None) => break,
-                (Some(Err(_)), _) | (_, Some(Err(_))) => {
-                    // Surface the parse error.
-                    if let Some(Err(e)) = new_iter.next() {
-                        return Err(e);
-                    }
-                    if let Some(Err(e)) = old_iter.next() {
-                        return Err(e);
-                    }
-                    continue;
-                }
-                (Some(Ok(n)), Some(Ok(o))) if n.bytes == o.bytes => {
-                    // The same entry on both sides: nothing to judge, nothing to decode.
-                    new_iter.next();
-                    old_iter.next();
-                    continue;
-                }
-                (Some(Ok(n)), Some(Ok(o))) => git_order(n, o),
-                (Some(Ok(_)), None) => std::cmp::Ordering::Less,
-                (None, Some(Ok(_))) => std::cmp::Ordering::Greater,
-            };
-            match order {
-                std::cmp::Ordering::Equal => {
-                    let (Some(Ok(n)), Some(Ok(o))) = (new_iter.next(), old_iter.next()) else {
-                        unreachable!("both peeked as entries")
-                    };
-                    changed.push((
-                        decode_one(repo, &root, n.bytes)?,
-                        decode_one(repo, &parent_id, o.bytes)?,
-                    ));
-                }
-                std::cmp::Ordering::Less => {
-                    if let Some(Ok(n)) = new_iter.next() {
-                        added.push(decode_one(repo, &root, n.bytes)?);
-                    }
-                }
-                std::cmp::Ordering::Greater => {
-                    if let Some(Ok(o)) = old_iter.next() {
-                        removed.push(decode_one(repo, &parent_id, o.bytes)?);
-                    }
-                }
-            }
-        }
+        let (added, mut removed, mut changed) = self.root_changes(repo, parent, root)?;
         // A name that is a tree on one side and not on the other sorts apart in git's order:
         // pair such leftovers by name.
         for n in added {
@@ -399,6 +360,133 @@ impl<'p> SnapshotChecker<'p> {
             }
         }
         Ok(out)
+    }
+
+    /// The entries of a freight root that differ from its state in one parent: (added,
+    /// removed, changed as (new, old)), decoded. Both listings are raw bytes in git's order;
+    /// runs of identical entries (thousands of releases) are skipped with a byte comparison,
+    /// using the parent's entry offsets, and the offsets of `root` are derived on the way (the
+    /// next commit's parent is usually this commit), so an unchanged release is never cut out
+    /// of either listing.
+    #[allow(clippy::type_complexity)]
+    fn root_changes(
+        &mut self,
+        repo: &Repo,
+        parent: Option<ObjectId>,
+        root: ObjectId,
+    ) -> Result<(Vec<Entry>, Vec<Entry>, Vec<(Entry, Entry)>), ReadError> {
+        let new_raw = repo.tree_raw(&root)?;
+        let (mut added, mut removed, mut changed) = (Vec::new(), Vec::new(), Vec::new());
+        let Some(parent) = parent else {
+            let mut bounds = Vec::new();
+            let mut pos = 0;
+            for e in repo.raw_split(&root, &new_raw) {
+                let e = e?;
+                bounds.push(pos);
+                pos += e.bytes.len();
+                added.push(decode_one(repo, &root, e.bytes)?);
+            }
+            bounds.push(pos);
+            self.remember_bounds(root, Rc::new(bounds));
+            return Ok((added, removed, changed));
+        };
+        let old_raw = repo.tree_raw(&parent)?;
+        let ob = self.bounds(repo, &parent, &old_raw)?;
+        let last = ob.len() - 1; // ob[last]: the length of the old listing
+        let mut nb: Vec<usize> = Vec::with_capacity(ob.len() + 2);
+        let (mut i, mut pn) = (0usize, 0usize);
+        loop {
+            let po = ob[i];
+            if old_raw.len() - po == new_raw.len() - pn && old_raw[po..] == new_raw[pn..] {
+                // The rest is the same on both sides, entry for entry.
+                nb.extend(ob[i..].iter().map(|b| b - po + pn));
+                break;
+            }
+            // Skip the old entries that lie wholly inside the bytes both rests share.
+            let common = common_prefix(&old_raw[po..], &new_raw[pn..]);
+            let skip = ob[i + 1..=last].partition_point(|&end| end - po <= common);
+            nb.extend(ob[i..i + skip].iter().map(|b| b - po + pn));
+            pn += ob[i + skip] - po;
+            i += skip;
+            let old = if i < last {
+                repo.raw_split(&parent, &old_raw[ob[i]..ob[i + 1]])
+                    .next()
+                    .transpose()?
+            } else {
+                None
+            };
+            let new = repo.raw_split(&root, &new_raw[pn..]).next().transpose()?;
+            let order = match (&new, &old) {
+                (None, None) => {
+                    nb.push(pn); // both rests empty: the end of the listing
+                    break;
+                }
+                (Some(n), Some(o)) => git_order(n, o),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+            };
+            match (order, new, old) {
+                (std::cmp::Ordering::Less, Some(n), _) => {
+                    added.push(decode_one(repo, &root, n.bytes)?);
+                    nb.push(pn);
+                    pn += n.bytes.len();
+                }
+                (std::cmp::Ordering::Equal, Some(n), Some(o)) => {
+                    if n.bytes != o.bytes {
+                        changed.push((
+                            decode_one(repo, &root, n.bytes)?,
+                            decode_one(repo, &parent, o.bytes)?,
+                        ));
+                    }
+                    nb.push(pn);
+                    pn += n.bytes.len();
+                    i += 1;
+                }
+                (_, _, Some(o)) => {
+                    removed.push(decode_one(repo, &parent, o.bytes)?);
+                    i += 1;
+                }
+                (_, _, None) => break, // Equal or Greater always come with an old entry
+            }
+        }
+        // Test builds check the derived offsets against a full cut of the listing.
+        #[cfg(debug_assertions)]
+        {
+            let mut scanned = vec![0];
+            for e in repo.raw_split(&root, &new_raw).flatten() {
+                scanned.push(scanned[scanned.len() - 1] + e.bytes.len());
+            }
+            debug_assert_eq!(nb, scanned, "entry offsets derived for {root}");
+        }
+        self.remember_bounds(root, Rc::new(nb));
+        Ok((added, removed, changed))
+    }
+
+    /// Where the entries of a raw tree start, and (last) its length; kept for a few trees.
+    fn bounds(&mut self, repo: &Repo, id: &ObjectId, raw: &[u8]) -> Result<Bounds, ReadError> {
+        if let Some((_, b)) = self.bounds_memo.iter().find(|(k, _)| k == id) {
+            return Ok(Rc::clone(b));
+        }
+        let mut bounds = Vec::new();
+        let mut pos = 0;
+        for e in repo.raw_split(id, raw) {
+            bounds.push(pos);
+            pos += e?.bytes.len();
+        }
+        bounds.push(pos);
+        let bounds = Rc::new(bounds);
+        self.remember_bounds(*id, Rc::clone(&bounds));
+        Ok(bounds)
+    }
+
+    fn remember_bounds(&mut self, id: ObjectId, bounds: Bounds) {
+        if self.bounds_memo.iter().any(|(k, _)| *k == id) {
+            return;
+        }
+        if self.bounds_memo.len() == BOUNDS_KEPT {
+            self.bounds_memo.pop_front();
+        }
+        self.bounds_memo.push_back((id, bounds));
     }
 
     /// One entry of a freight root that a commit adds or changes (`old`: the parent's entry).
