@@ -346,48 +346,30 @@ fn sarif_validates_against_the_schema_with_stable_rule_ids_and_fingerprints() {
     );
 }
 
-/// The `pre-commit` tool from PyPI, installed once into a virtualenv under target/.
+/// The `pre-commit` tool from PyPI, installed once into a virtualenv under target/ (a
+/// stamp file marks a finished installation; an unfinished one is started over).
 fn pre_commit_tool() -> PathBuf {
     const VERSION: &str = "4.7.0";
     let venv = root().join(format!("target/test-tools/pre-commit-{VERSION}"));
     let tool = venv.join("bin/pre-commit");
-    if tool.is_file() {
+    let stamp = venv.join("installed");
+    if stamp.is_file() {
         return tool;
     }
-    // Build it next to its final place and move it there, so concurrent test runs never see
-    // half an installation.
-    let staging = root().join(format!(
-        "target/test-tools/.pre-commit-{VERSION}.{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(staging.parent().expect("parent")).expect("target/test-tools");
+    let _ = std::fs::remove_dir_all(&venv);
+    std::fs::create_dir_all(venv.parent().expect("parent")).expect("target/test-tools");
     let status = std::process::Command::new("python3")
         .args(["-m", "venv"])
-        .arg(&staging)
+        .arg(&venv)
         .status()
-        .expect("python3 is needed for the pre-commit framework test");
+        .expect("python3 (with venv) is needed for the pre-commit framework test");
     assert!(status.success(), "python3 -m venv failed");
-    let status = std::process::Command::new(staging.join("bin/pip"))
+    let status = std::process::Command::new(venv.join("bin/pip"))
         .args(["install", "--quiet", &format!("pre-commit=={VERSION}")])
         .status()
         .expect("pip");
     assert!(status.success(), "pip install pre-commit=={VERSION} failed");
-    // A virtualenv records its own path: rebuild it in place rather than move it.
-    let _ = std::fs::remove_dir_all(&staging);
-    if !tool.is_file() {
-        let status = std::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3");
-        assert!(status.success());
-        let status = std::process::Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", &format!("pre-commit=={VERSION}")])
-            .status()
-            .expect("pip");
-        assert!(status.success(), "pip install pre-commit=={VERSION} failed");
-    }
+    std::fs::write(&stamp, VERSION).expect("stamp");
     tool
 }
 
