@@ -41,8 +41,9 @@ pub struct Cli {
 pub enum Command {
     /// Server hook: judge every ref update of a push (git's pre-receive stdin).
     PreReceive {
-        /// Reject with `deadline-exceeded` when judging takes longer than this.
-        #[arg(long, value_name = "SECONDS", default_value = "4.5", value_parser = parse_seconds)]
+        /// Reject with `deadline-exceeded` when judging takes longer than this. Also
+        /// FREIGHT_GUARD_DEADLINE (the installed hooks pass no arguments).
+        #[arg(long, value_name = "SECONDS", default_value = "4.5", env = "FREIGHT_GUARD_DEADLINE", value_parser = parse_seconds)]
         deadline: f64,
     },
     /// Local hook: judge what `git push` is about to send (git's pre-push stdin).
@@ -51,8 +52,9 @@ pub enum Command {
         remote: String,
         /// The remote's URL, as git passes it.
         url: Option<String>,
-        /// Reject with `deadline-exceeded` when judging takes longer than this.
-        #[arg(long, value_name = "SECONDS", default_value = "4.5", value_parser = parse_seconds)]
+        /// Reject with `deadline-exceeded` when judging takes longer than this. Also
+        /// FREIGHT_GUARD_DEADLINE (the installed hooks pass no arguments).
+        #[arg(long, value_name = "SECONDS", default_value = "4.5", env = "FREIGHT_GUARD_DEADLINE", value_parser = parse_seconds)]
         deadline: f64,
     },
     /// Local hook: judge the staged index as the commit about to be made on HEAD's branch.
@@ -82,8 +84,9 @@ pub enum Command {
     /// pre-commit framework hook: judge the staged index at the pre-commit stage, the commits
     /// being pushed at the pre-push stage (from pre-commit's PRE_COMMIT_* variables).
     Hook {
-        /// Reject with `deadline-exceeded` when judging a push takes longer than this.
-        #[arg(long, value_name = "SECONDS", default_value = "4.5", value_parser = parse_seconds)]
+        /// Reject with `deadline-exceeded` when judging a push takes longer than this. Also
+        /// FREIGHT_GUARD_DEADLINE.
+        #[arg(long, value_name = "SECONDS", default_value = "4.5", env = "FREIGHT_GUARD_DEADLINE", value_parser = parse_seconds)]
         deadline: f64,
     },
     /// Explain a rule: what it means and how to fix it. Without RULE, list the rules.

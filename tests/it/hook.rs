@@ -238,8 +238,10 @@ fn a_long_push_is_judged_alike_on_one_thread_and_on_several() {
     for threads in ["1", "3"] {
         let before = env.state(&server);
         let mut c = env.cmd("git", &work);
+        // A generous deadline: this compares outputs, not speed, on however busy a machine.
         c.args(["push", "origin", "HEAD:main"])
-            .env("FREIGHT_GUARD_THREADS", threads);
+            .env("FREIGHT_GUARD_THREADS", threads)
+            .env("FREIGHT_GUARD_DEADLINE", "600");
         let run = env.run(c);
         assert_ne!(run.code, 0, "{threads} thread(s): accepted:\n{}", run.all());
         let lines: Vec<&str> = run.stderr.lines().collect();
@@ -345,4 +347,23 @@ fn the_deadline_rejects_with_exit_3() {
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(run.stderr.contains("deadline-exceeded"), "{}", run.stderr);
     crate::support::assert_human("deadline-exceeded", &run.stderr);
+
+    // The installed hook passes no arguments: the server's environment sets the deadline.
+    let work_head = env.rev(&work, "HEAD");
+    env.breaks("valid", &work);
+    let before = env.state(&server);
+    let run = env.push_env(
+        &work,
+        &["HEAD:main"],
+        &[("FREIGHT_GUARD_DEADLINE", "0.000000001")],
+    );
+    crate::support::assert_declined(&run, "deadline-exceeded", "FREIGHT_GUARD_DEADLINE");
+    assert_eq!(env.state(&server), before);
+    let run = env.push_env(&work, &["HEAD:main"], &[("FREIGHT_GUARD_DEADLINE", "soon")]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("--deadline"), "{}", run.stderr);
+    assert_eq!(env.state(&server), before);
+    env.push(&work, &["HEAD:main"]).ok();
+    assert_eq!(env.rev(&server, "main"), env.rev(&work, "HEAD"));
+    assert_ne!(env.rev(&server, "main"), work_head);
 }
