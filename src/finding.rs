@@ -66,6 +66,16 @@ impl Finding {
         self
     }
 
+    /// The message followed by its detail lines, one per line.
+    pub fn message_with_details(&self) -> String {
+        let mut text = self.message.clone();
+        for d in &self.details {
+            text.push('\n');
+            text.push_str(d);
+        }
+        text
+    }
+
     /// The help line: the "Fix:" part of the rule's explanation.
     pub fn help(&self) -> &'static str {
         let text = self.rule.info().explanation;

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use crate::finding::Finding;
 use crate::report::{Outcome, summary_line};
-use crate::rules::{Rule, Severity};
+use crate::rules::Severity;
 
 /// Annotations GitHub shows per step.
 pub const MAX_ANNOTATIONS: usize = 10;
@@ -20,14 +20,11 @@ const SUMMARY_BUDGET: usize = 1000 * 1000;
 /// else was judged when they occur), then violations, then warnings; the order of the run
 /// otherwise.
 pub fn by_importance(findings: &[Finding]) -> Vec<&Finding> {
-    let rank = |f: &Finding| match (f.rule, f.severity) {
-        (
-            Rule::PolicyInvalid | Rule::InputInvalid | Rule::ReadError | Rule::DeadlineExceeded,
-            _,
-        ) => 0,
-        (_, Severity::Deny) => 1,
-        (_, Severity::Warn) => 2,
-        (_, Severity::Allow) => 3,
+    let rank = |f: &Finding| match f.severity {
+        _ if f.rule.is_operational() => 0,
+        Severity::Deny => 1,
+        Severity::Warn => 2,
+        Severity::Allow => 3,
     };
     let mut sorted: Vec<&Finding> = findings.iter().collect();
     sorted.sort_by_key(|f| rank(f)); // stable: the run's order within a rank
@@ -77,10 +74,8 @@ pub fn annotation(finding: &Finding) -> String {
 
 /// Everything printed on stdout: the annotations, the count of the rest, the summary line.
 pub fn render(outcome: &Outcome) -> String {
-    let shown: Vec<&Finding> = by_importance(&outcome.findings)
-        .into_iter()
-        .filter(|f| f.severity != Severity::Allow)
-        .collect();
+    // Findings set to `allow` never reach an outcome (`app::apply_severities` drops them).
+    let shown = by_importance(&outcome.findings);
     let mut out = String::new();
     for finding in shown.iter().take(MAX_ANNOTATIONS) {
         out.push_str(&annotation(finding));
@@ -116,11 +111,6 @@ pub fn summary(outcome: &Outcome) -> String {
     );
     let findings = by_importance(&outcome.findings);
     for (i, f) in findings.iter().enumerate() {
-        let mut text = f.message.clone();
-        for d in &f.details {
-            text.push('\n');
-            text.push_str(d);
-        }
         let row = format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
             f.rule.name(),
@@ -128,7 +118,7 @@ pub fn summary(outcome: &Outcome) -> String {
             cell(f.ref_name.as_deref().unwrap_or("")),
             cell(f.commit.as_deref().unwrap_or("")),
             cell(f.path.as_deref().unwrap_or("")),
-            cell(&text)
+            cell(&f.message_with_details())
         );
         // Keep room for the closing note.
         if out.len() + row.len() + 200 > SUMMARY_BUDGET {
@@ -169,6 +159,7 @@ pub fn emit(outcome: &Outcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Rule;
 
     #[test]
     fn workflow_command_escaping() {

@@ -25,11 +25,11 @@ pub const SCHEMA: &str = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec
 /// The `partialFingerprints` key; bump its version if the identity of a finding changes.
 pub const FINGERPRINT: &str = "freightGuard/v1";
 
-fn level(severity: Severity) -> &'static str {
+fn level(severity: Severity) -> sarif::ResultLevel {
     match severity {
-        Severity::Deny => "error",
-        Severity::Warn => "warning",
-        Severity::Allow => "none",
+        Severity::Deny => sarif::ResultLevel::Error,
+        Severity::Warn => sarif::ResultLevel::Warning,
+        Severity::Allow => sarif::ResultLevel::None,
     }
 }
 
@@ -75,7 +75,9 @@ fn rules() -> Vec<sarif::ReportingDescriptor> {
                 )
                 .default_configuration(
                     sarif::ReportingConfiguration::builder()
-                        .level(serde_json::Value::from(level(info.default_severity)))
+                        .level(serde_json::Value::from(
+                            level(info.default_severity).to_string(),
+                        ))
                         .build(),
                 )
                 .build()
@@ -88,11 +90,6 @@ fn result(f: &Finding) -> sarif::Result {
         .iter()
         .position(|info| info.rule == f.rule)
         .unwrap_or_default();
-    let mut message = f.message.clone();
-    for d in &f.details {
-        message.push('\n');
-        message.push_str(d);
-    }
     let logical: Vec<sarif::LogicalLocation> = [(&f.ref_name, "ref"), (&f.commit, "commit")]
         .into_iter()
         .filter_map(|(name, kind)| {
@@ -119,16 +116,15 @@ fn result(f: &Finding) -> sarif::Result {
             .build()
     };
     let fingerprints = BTreeMap::from([(FINGERPRINT.to_string(), fingerprint(f))]);
-    let level = match f.severity {
-        Severity::Deny => sarif::ResultLevel::Error,
-        Severity::Warn => sarif::ResultLevel::Warning,
-        Severity::Allow => sarif::ResultLevel::None,
-    };
     sarif::Result::builder()
         .rule_id(f.rule.name())
         .rule_index(index as i64)
-        .level(level)
-        .message(sarif::Message::builder().text(message).build())
+        .level(level(f.severity))
+        .message(
+            sarif::Message::builder()
+                .text(f.message_with_details())
+                .build(),
+        )
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
         .build()
@@ -147,12 +143,8 @@ pub fn render(outcome: &Outcome) -> String {
         .execution_successful(code == exit::OK || code == exit::VIOLATION)
         .exit_code(i64::from(code))
         .build();
-    let results: Vec<sarif::Result> = outcome
-        .findings
-        .iter()
-        .filter(|f| f.severity != Severity::Allow)
-        .map(result)
-        .collect();
+    // Findings set to `allow` never reach an outcome (`app::apply_severities` drops them).
+    let results: Vec<sarif::Result> = outcome.findings.iter().map(result).collect();
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .invocations(vec![invocation])
