@@ -115,7 +115,7 @@ pub struct Repo {
     quarantine_dir: Option<PathBuf>,
     buf: RefCell<Vec<u8>>,
     commits: RefCell<HashMap<ObjectId, CommitInfo>>,
-    recent_trees: RefCell<std::collections::VecDeque<(ObjectId, Rc<Vec<u8>>)>>,
+    recent_trees: RefCell<Recent<Rc<Vec<u8>>>>,
 }
 
 /// A repository that can be sent to other threads: see [`Repo::share`].
@@ -138,6 +138,39 @@ impl SharedRepo {
 
 /// How many trees `tree_raw` keeps.
 const RECENT_TREES: usize = 8;
+
+/// The last few values kept by object id; the oldest goes first when it is full.
+pub struct Recent<V> {
+    kept: std::collections::VecDeque<(ObjectId, V)>,
+    capacity: usize,
+}
+
+impl<V: Clone> Recent<V> {
+    pub fn new(capacity: usize) -> Recent<V> {
+        Recent {
+            kept: std::collections::VecDeque::with_capacity(capacity),
+            capacity,
+        }
+    }
+
+    pub fn get(&self, id: &ObjectId) -> Option<V> {
+        self.kept
+            .iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Keep `value` for `id`, unless a value is already kept for it.
+    pub fn put(&mut self, id: ObjectId, value: V) {
+        if self.kept.iter().any(|(k, _)| *k == id) {
+            return;
+        }
+        if self.kept.len() == self.capacity {
+            self.kept.pop_front();
+        }
+        self.kept.push_back((id, value));
+    }
+}
 
 /// The delta-base cache: objects a pack stores as deltas are resolved against bases kept here.
 /// Commits are judged parent first, so a delta chain is mostly resolved from the object read
@@ -171,7 +204,7 @@ impl Repo {
             quarantine_dir: None,
             buf: RefCell::new(Vec::new()),
             commits: RefCell::new(HashMap::new()),
-            recent_trees: RefCell::new(std::collections::VecDeque::new()),
+            recent_trees: RefCell::new(Recent::new(RECENT_TREES)),
         }
     }
 
@@ -351,15 +384,11 @@ impl Repo {
     /// read as one commit's tree and again as the next commit's parent is inflated once. Walk
     /// them with [`Repo::raw_split`], which allocates nothing per entry.
     pub fn tree_raw(&self, id: &ObjectId) -> Result<Rc<Vec<u8>>, ReadError> {
-        if let Some((_, raw)) = self.recent_trees.borrow().iter().find(|(k, _)| k == id) {
-            return Ok(Rc::clone(raw));
+        if let Some(raw) = self.recent_trees.borrow().get(id) {
+            return Ok(raw);
         }
         let raw = Rc::new(self.read(id, gix::object::Kind::Tree, |data| Ok(data.to_vec()))?);
-        let mut recent = self.recent_trees.borrow_mut();
-        if recent.len() == RECENT_TREES {
-            recent.pop_front();
-        }
-        recent.push_back((*id, Rc::clone(&raw)));
+        self.recent_trees.borrow_mut().put(*id, Rc::clone(&raw));
         Ok(raw)
     }
 

@@ -6,7 +6,7 @@
 //! ids of `current/` and of its release directory are compared; they are only diffed, to name
 //! the differing paths, when they differ).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use gix::ObjectId;
@@ -15,7 +15,7 @@ use globset::GlobMatcher;
 
 use crate::finding::Finding;
 use crate::policy::SnapshotPolicy;
-use crate::repo::{CommitInfo, Entry, RawEntry, ReadError, Repo, display_path};
+use crate::repo::{CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, display_path};
 use crate::rules::Rule;
 use crate::yaml::{self, Limits, Node, Value};
 
@@ -40,13 +40,24 @@ pub struct SnapshotChecker<'p> {
     /// Trees known to contain a gitlink (path of the first one, relative), or not.
     gitlink_memo: HashMap<ObjectId, Option<Vec<u8>>>,
     /// Entry offsets of the last few freight roots compared (see `root_changes`).
-    bounds_memo: VecDeque<(ObjectId, Bounds)>,
+    bounds_memo: Recent<Bounds>,
 }
 
 /// Where the entries of a raw tree start, followed by its length.
 type Bounds = Rc<Vec<usize>>;
 /// How many trees' entry offsets are kept: a commit's root and its parents'.
 const BOUNDS_KEPT: usize = 8;
+
+/// Where the entries of raw tree bytes start, followed by their length: the tree cut in full.
+fn cut(repo: &Repo, id: &ObjectId, raw: &[u8]) -> Result<Vec<usize>, ReadError> {
+    let mut bounds = vec![0];
+    let mut pos = 0;
+    for e in repo.raw_split(id, raw) {
+        pos += e?.bytes.len();
+        bounds.push(pos);
+    }
+    Ok(bounds)
+}
 
 /// How many leading bytes two slices share (compared a block at a time).
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
@@ -79,7 +90,7 @@ impl<'p> SnapshotChecker<'p> {
             root_memo: HashMap::new(),
             release_memo: HashMap::new(),
             gitlink_memo: HashMap::new(),
-            bounds_memo: VecDeque::new(),
+            bounds_memo: Recent::new(BOUNDS_KEPT),
         }
     }
 
@@ -378,16 +389,10 @@ impl<'p> SnapshotChecker<'p> {
         let new_raw = repo.tree_raw(&root)?;
         let (mut added, mut removed, mut changed) = (Vec::new(), Vec::new(), Vec::new());
         let Some(parent) = parent else {
-            let mut bounds = Vec::new();
-            let mut pos = 0;
+            self.bounds(repo, &root, &new_raw)?; // for the next commit, whose parent this is
             for e in repo.raw_split(&root, &new_raw) {
-                let e = e?;
-                bounds.push(pos);
-                pos += e.bytes.len();
-                added.push(decode_one(repo, &root, e.bytes)?);
+                added.push(decode_one(repo, &root, e?.bytes)?);
             }
-            bounds.push(pos);
-            self.remember_bounds(root, Rc::new(bounds));
             return Ok((added, removed, changed));
         };
         let old_raw = repo.tree_raw(&parent)?;
@@ -450,43 +455,23 @@ impl<'p> SnapshotChecker<'p> {
             }
         }
         // Test builds check the derived offsets against a full cut of the listing.
-        #[cfg(debug_assertions)]
-        {
-            let mut scanned = vec![0];
-            for e in repo.raw_split(&root, &new_raw).flatten() {
-                scanned.push(scanned[scanned.len() - 1] + e.bytes.len());
-            }
-            debug_assert_eq!(nb, scanned, "entry offsets derived for {root}");
-        }
-        self.remember_bounds(root, Rc::new(nb));
+        debug_assert_eq!(
+            nb,
+            cut(repo, &root, &new_raw)?,
+            "entry offsets derived for {root}"
+        );
+        self.bounds_memo.put(root, Rc::new(nb));
         Ok((added, removed, changed))
     }
 
     /// Where the entries of a raw tree start, and (last) its length; kept for a few trees.
     fn bounds(&mut self, repo: &Repo, id: &ObjectId, raw: &[u8]) -> Result<Bounds, ReadError> {
-        if let Some((_, b)) = self.bounds_memo.iter().find(|(k, _)| k == id) {
-            return Ok(Rc::clone(b));
+        if let Some(bounds) = self.bounds_memo.get(id) {
+            return Ok(bounds);
         }
-        let mut bounds = Vec::new();
-        let mut pos = 0;
-        for e in repo.raw_split(id, raw) {
-            bounds.push(pos);
-            pos += e?.bytes.len();
-        }
-        bounds.push(pos);
-        let bounds = Rc::new(bounds);
-        self.remember_bounds(*id, Rc::clone(&bounds));
+        let bounds = Rc::new(cut(repo, id, raw)?);
+        self.bounds_memo.put(*id, Rc::clone(&bounds));
         Ok(bounds)
-    }
-
-    fn remember_bounds(&mut self, id: ObjectId, bounds: Bounds) {
-        if self.bounds_memo.iter().any(|(k, _)| *k == id) {
-            return;
-        }
-        if self.bounds_memo.len() == BOUNDS_KEPT {
-            self.bounds_memo.pop_front();
-        }
-        self.bounds_memo.push_back((id, bounds));
     }
 
     /// One entry of a freight root that a commit adds or changes (`old`: the parent's entry).
