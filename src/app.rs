@@ -408,7 +408,11 @@ fn pre_push(cli: &Cli, remote: &str, deadline: f64) -> Outcome {
         Ok(text) => text,
         Err(outcome) => return outcome,
     };
-    pre_push_lines(cli, remote, deadline, start, &input)
+    let repo = match open_repo(cli) {
+        Ok(r) => r,
+        Err(e) => return read_failed(&e),
+    };
+    pre_push_lines(cli, repo, remote, deadline, start, &input)
 }
 
 /// The pre-commit framework's hook: its pre-push stage passes what git gave its pre-push hook
@@ -436,25 +440,29 @@ fn framework_hook(cli: &Cli, deadline: f64) -> Outcome {
     let local_ref = var("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_else(|| "HEAD".into());
     // The remote's tip as last fetched: for a new branch pre-commit's PRE_COMMIT_FROM_REF is
     // where the pushed commits start, not what the remote has.
-    let old = match open_repo(cli) {
-        Ok(repo) => {
-            let short = remote_ref
-                .strip_prefix("refs/heads/")
-                .unwrap_or(&remote_ref);
-            repo.resolve(&format!("refs/remotes/{remote}/{short}"))
-                .unwrap_or_else(|| repo.null_id())
-        }
-        Err(e) => return read_failed(&e),
-    };
-    let line = format!("{local_ref} {to} {remote_ref} {old}\n");
-    pre_push_lines(cli, &remote, deadline, start, &line)
-}
-
-fn pre_push_lines(cli: &Cli, remote: &str, deadline: f64, start: Instant, input: &str) -> Outcome {
     let repo = match open_repo(cli) {
         Ok(r) => r,
         Err(e) => return read_failed(&e),
     };
+    let short = remote_ref
+        .strip_prefix("refs/heads/")
+        .unwrap_or(&remote_ref);
+    let old = repo
+        .resolve(&format!("refs/remotes/{remote}/{short}"))
+        .unwrap_or_else(|| repo.null_id());
+    let line = format!("{local_ref} {to} {remote_ref} {old}\n");
+    pre_push_lines(cli, repo, &remote, deadline, start, &line)
+}
+
+/// `pre-push` on git's pre-push lines, already read.
+fn pre_push_lines(
+    cli: &Cli,
+    repo: Repo,
+    remote: &str,
+    deadline: f64,
+    start: Instant,
+    input: &str,
+) -> Outcome {
     let updates = match parse_hook_lines(input, "pre-push", |fields| match fields {
         [_local_ref, local, remote_ref, remote_id] => ref_update(
             remote_ref,
