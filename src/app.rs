@@ -45,14 +45,84 @@ pub fn run(cli: Cli) -> i32 {
         Command::Hook { deadline } => framework_hook(&cli, *deadline),
         Command::Explain { .. } | Command::Init { .. } => unreachable!("handled above"),
     };
-    // GitLab relays a server hook's lines to the pusher (and its web UI) with this prefix.
-    let gitlab = matches!(cli.command, Command::PreReceive { .. })
-        && ["GL_ID", "GL_USERNAME"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-    let prefix = gitlab.then_some("GL-HOOK-ERR: ");
+    let prefix = gitlab_prefix().filter(|_| matches!(cli.command, Command::PreReceive { .. }));
     report::emit(&outcome, cli.format, cli.color, prefix);
     outcome.exit_code()
+}
+
+/// The environment variables that stand for global options, with the option.
+pub const ENV_VARIABLES: [(&str, &str); 3] = [
+    ("FREIGHT_GUARD_CONFIG", "--config"),
+    ("FREIGHT_GUARD_THREADS", "--threads"),
+    ("FREIGHT_GUARD_DEADLINE", "--deadline"),
+];
+
+/// Is this a GitLab server hook? GitLab relays a hook's lines to the pusher (and its web UI)
+/// only with the `GL-HOOK-ERR: ` prefix.
+fn gitlab_prefix() -> Option<&'static str> {
+    ["GL_ID", "GL_USERNAME"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+        .then_some("GL-HOOK-ERR: ")
+}
+
+/// Report bad usage (each problem one detail) as `input-invalid`, in `format`; returns 2.
+pub fn usage_failure(format: report::Format, color: report::Color, problems: Vec<String>) -> i32 {
+    let mut outcome = failed(
+        Rule::InputInvalid,
+        match problems.as_slice() {
+            [one] => one.clone(),
+            _ => format!("{} usage problem(s)", problems.len()),
+        },
+    );
+    if problems.len() > 1 {
+        outcome.findings[0].details = problems;
+    }
+    report::emit(&outcome, format, color, gitlab_prefix());
+    outcome.exit_code()
+}
+
+/// Report an argument error from clap as `input-invalid`, in the format the arguments ask
+/// for (human when they cannot say), naming the environment variable a bad value came from.
+pub fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> i32 {
+    use clap::ValueEnum;
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let option = |name: &str| -> Option<String> {
+        let eq = format!("{name}=");
+        args.iter().enumerate().skip(1).find_map(|(i, a)| {
+            a.strip_prefix(&eq)
+                .map(str::to_string)
+                .or_else(|| (a == name).then(|| args.get(i + 1).cloned()).flatten())
+        })
+    };
+    let format = option("--format")
+        .and_then(|v| report::Format::from_str(&v, true).ok())
+        .unwrap_or(report::Format::Human);
+    let color = option("--color")
+        .and_then(|v| report::Color::from_str(&v, true).ok())
+        .unwrap_or(report::Color::Auto);
+    let rendered = e.render().to_string();
+    let mut message: String = rendered
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string();
+    if let Some(clap::error::ContextValue::String(arg)) =
+        e.get(clap::error::ContextKind::InvalidArg)
+    {
+        for (var, flag) in ENV_VARIABLES {
+            let given = args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+            if arg.starts_with(flag) && !given && std::env::var_os(var).is_some() {
+                message = format!("{var} (which sets {flag}): {message}");
+            }
+        }
+    }
+    usage_failure(format, color, vec![message])
 }
 
 /// An outcome holding one operational finding.
@@ -535,11 +605,16 @@ fn check(cli: &Cli, base: &str, head: &str, ref_name: Option<&str>) -> Outcome {
         Ok(r) => r,
         Err(e) => return read_failed(&e),
     };
+    // Any revision git accepts; an all-zero `--base` (a `push` event's `before` for a new
+    // branch) is a branch creation: everything reachable from `--head` is added.
     let resolve = |spec: &str, what: &str| {
-        repo.resolve(spec).ok_or_else(|| {
+        if !spec.is_empty() && spec.bytes().all(|b| b == b'0') {
+            return Ok(None);
+        }
+        repo.rev_parse(spec).map(Some).map_err(|why| {
             failed(
                 Rule::InputInvalid,
-                format!("{what} `{spec}` does not name a commit in this repository"),
+                format!("{what} `{spec}` does not name a commit in this repository: {why}"),
             )
         })
     };
@@ -548,10 +623,46 @@ fn check(cli: &Cli, base: &str, head: &str, ref_name: Option<&str>) -> Outcome {
         Err(o) => return o,
     };
     let head_id = match resolve(head, "--head") {
-        Ok(id) => id,
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            return failed(
+                Rule::InputInvalid,
+                "--head is all zeros: a deleted branch adds no commit to judge".to_string(),
+            );
+        }
         Err(o) => return o,
     };
-    let policy = match load_policy(cli, Some(&repo), Some((base_id, base))) {
+    // The policy comes from the base. A new branch has none, and the commits being judged
+    // must not bring their own policy: it comes from the default branch, as in pre-receive.
+    let trusted_ref;
+    let trusted = match base_id {
+        Some(id) => Some((id, base)),
+        None => {
+            let candidates = [
+                "refs/remotes/origin/HEAD".to_string(),
+                default_branch(&repo),
+                "refs/remotes/origin/main".to_string(),
+                "refs/heads/main".to_string(),
+            ];
+            let found = candidates
+                .into_iter()
+                .find_map(|r| matches!(repo.ref_target(&r), Ok(Some(_))).then_some(r));
+            match found {
+                Some(r) => {
+                    trusted_ref = r;
+                    repo.resolve(&trusted_ref).map(|id| (id, trusted_ref.as_str()))
+                }
+                None if cli.config.is_some() => None,
+                None => {
+                    return failed(
+                        Rule::InputInvalid,
+                        "--base is all zeros (a new branch) and no default branch (origin/HEAD, origin/main, main) is here to read the policy from; fetch it or pass --config",
+                    );
+                }
+            }
+        }
+    };
+    let policy = match load_policy(cli, Some(&repo), trusted) {
         Ok(p) => p,
         Err(outcome) => return *outcome,
     };
@@ -576,7 +687,7 @@ fn check(cli: &Cli, base: &str, head: &str, ref_name: Option<&str>) -> Outcome {
     }
     let update = RefUpdate {
         name: name.clone(),
-        old: Some(base_id),
+        old: base_id,
         new: Some(head_id),
     };
     let default = default_branch(&repo);
@@ -621,14 +732,20 @@ fn audit(cli: &Cli, patterns: &[String]) -> Outcome {
     let probe = Engine::new(&repo, &policy);
     let mut updates = Vec::new();
     let mut explicit = Vec::new();
+    let mut used = vec![false; matchers.len()];
     for (name, id) in branches {
         let short = name.trim_start_matches("refs/heads/");
         let wanted = if matchers.is_empty() {
             probe.is_guarded(&name)
         } else {
-            matchers
-                .iter()
-                .any(|m| m.is_match(short) || m.is_match(&name))
+            let mut any = false;
+            for (m, used) in matchers.iter().zip(used.iter_mut()) {
+                if m.is_match(short) || m.is_match(&name) {
+                    *used = true;
+                    any = true;
+                }
+            }
+            any
         };
         if !wanted {
             continue;
@@ -643,6 +760,24 @@ fn audit(cli: &Cli, patterns: &[String]) -> Outcome {
         });
     }
     drop(probe);
+    // A pattern that names no branch is a mistake (a typo in a CI job), not a clean audit.
+    let unmatched: Vec<String> = patterns
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(p, _)| format!("--ref `{p}` matches no branch (refs/heads/*) in this repository"))
+        .collect();
+    if !unmatched.is_empty() {
+        let mut outcome = failed(
+            Rule::InputInvalid,
+            format!(
+                "{} --ref pattern(s) match no branch, so nothing they name can be audited",
+                unmatched.len()
+            ),
+        );
+        outcome.findings[0].details = unmatched;
+        return outcome;
+    }
     let mut engine = Engine::new(&repo, &policy)
         .with_snapshot_refs(explicit)
         .with_view(RefView::All, &[])

@@ -77,7 +77,9 @@ pub enum Command {
     },
     /// Judge every commit of the guarded branches.
     Audit {
-        /// Branches to audit (glob on the branch name or full ref) [default: the snapshot branches].
+        /// Branches to audit (glob on the branch name or full ref; repeatable; a pattern that
+        /// matches no branch is an error) [default: every guarded branch: the snapshot,
+        /// rendered, review and proposal branches of the policy].
         #[arg(long = "ref", value_name = "PATTERN")]
         refs: Vec<String>,
     },

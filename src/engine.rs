@@ -111,7 +111,9 @@ pub struct Engine<'a> {
     /// Threads for long commit lists (`None`: one per core).
     threads: Option<usize>,
     pub findings: Vec<Finding>,
+    /// Distinct commits judged, under any contract, on any ref.
     pub commits_judged: usize,
+    counted: HashSet<ObjectId>,
 }
 
 impl<'a> Engine<'a> {
@@ -133,6 +135,7 @@ impl<'a> Engine<'a> {
             threads: None,
             findings: Vec::new(),
             commits_judged: 0,
+            counted: HashSet::new(),
         }
     }
 
@@ -190,6 +193,12 @@ impl<'a> Engine<'a> {
     fn record(&mut self, ref_name: &str, found: Vec<Finding>) {
         self.findings
             .extend(found.into_iter().map(|f| f.on_ref(ref_name.to_string())));
+    }
+
+    /// Count `id` as judged (once, however many refs or contracts judge it).
+    fn count(&mut self, id: ObjectId) {
+        self.counted.insert(id);
+        self.commits_judged = self.counted.len();
     }
 
     fn check_deadline(&self) -> Result<(), Stop> {
@@ -281,8 +290,9 @@ impl<'a> Engine<'a> {
         hide.extend(update.old);
         let mut commits = walk::added_commits(self.repo, new, &hide)?;
         commits.retain(|id| self.judged.insert(*id));
-        for found in self.snapshot_verdicts(&commits)? {
-            self.commits_judged += 1;
+        let verdicts = self.snapshot_verdicts(&commits)?;
+        for (id, found) in commits.into_iter().zip(verdicts) {
+            self.count(id);
             self.record(&update.name, found);
         }
         Ok(())
@@ -442,6 +452,13 @@ impl<'a> Engine<'a> {
         if self.rendered.needs_freight() && !added.is_empty() {
             self.load_freight()?;
         }
+        // A branch being created (or a whole history, in `audit`) may start with the empty
+        // `Initial commit` Kargo pushes before its first render: the root of the first-parent
+        // chain from the new tip, among the commits the update adds.
+        let initial = match update.old {
+            Some(_) => None,
+            None => first_parent_root(self.repo, new, &added)?,
+        };
         match class {
             Class::Stage | Class::Proposal => {
                 let keys = if class == Class::Stage {
@@ -451,9 +468,15 @@ impl<'a> Engine<'a> {
                 };
                 for id in added {
                     self.check_deadline()?;
-                    let mut found = self.rendered.check_commit(self.repo, id)?;
+                    let mut found = if Some(id) == initial
+                        && self.rendered.is_initial_commit(self.repo, id)?
+                    {
+                        Vec::new()
+                    } else {
+                        self.rendered.check_commit(self.repo, id)?
+                    };
                     found.extend(self.rendered.check_signature(self.repo, id, keys)?);
-                    self.commits_judged += 1;
+                    self.count(id);
                     self.record(&name, found);
                 }
             }
@@ -475,7 +498,9 @@ impl<'a> Engine<'a> {
                     history: self.history,
                 };
                 let found = self.rendered.check_review(self.repo, &review)?;
-                self.commits_judged += added.len();
+                for &id in &added {
+                    self.count(id);
+                }
                 self.record(&name, found);
             }
         }
@@ -493,7 +518,7 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let found = self.snapshot.check_tree(self.repo, tree, parents)?;
-        self.commits_judged += 1;
+        self.count(tree);
         self.record(branch, found);
         Ok(())
     }
@@ -575,4 +600,25 @@ impl<'a> Engine<'a> {
         }
         Ok(())
     }
+}
+
+/// The root commit at the end of the first-parent chain from `tip`, if the whole chain is in
+/// `added` (what an update adds) and ends in a commit without parents.
+fn first_parent_root(
+    repo: &Repo,
+    tip: ObjectId,
+    added: &[ObjectId],
+) -> Result<Option<ObjectId>, ReadError> {
+    let added: HashSet<ObjectId> = added.iter().copied().collect();
+    let mut cursor = tip;
+    for _ in 0..=added.len() {
+        if !added.contains(&cursor) {
+            return Ok(None);
+        }
+        match repo.commit(&cursor)?.parents.first() {
+            Some(parent) => cursor = *parent,
+            None => return Ok(Some(cursor)),
+        }
+    }
+    Ok(None)
 }

@@ -82,10 +82,21 @@ fn compile_glob(text: &str) -> Result<Glob, globset::Error> {
 }
 
 fn compile_glob_kind(text: &str, kind: PatternKind) -> Result<Glob, globset::Error> {
-    GlobBuilder::new(text)
-        .literal_separator(kind == PatternKind::Path)
-        .backslash_escape(true)
-        .build()
+    match kind {
+        PatternKind::Path => GlobBuilder::new(text)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build(),
+        // In an identity only `*` is a wildcard: real identities hold `[bot]`, `+` and `\`
+        // (`github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>`).
+        PatternKind::Identity => {
+            let literal: Vec<String> = text.split('*').map(globset::escape).collect();
+            GlobBuilder::new(&literal.join("*"))
+                .literal_separator(false)
+                .backslash_escape(false)
+                .build()
+        }
+    }
 }
 
 /// A regular expression from the policy, with its text.

@@ -110,6 +110,10 @@ pub struct RenderedChecker<'p> {
     manifests: HashMap<ObjectId, Result<Vec<images::ImageRef>, String>>,
 }
 
+/// The message of the empty root commit Kargo makes when it creates a branch
+/// (`ensureRemoteBranch` in Kargo's `git-clone` step).
+pub const INITIAL_COMMIT_MESSAGE: &str = "Initial commit";
+
 /// Distinct names looked up one by one before every release name is read into a set.
 const FREIGHT_LOOKUPS: usize = 16;
 
@@ -214,6 +218,22 @@ impl<'p> RenderedChecker<'p> {
     pub fn set_freight(&mut self, roots: Vec<ObjectId>, origin: String) {
         self.freight = Some(Freight::new(roots));
         self.freight_origin = origin;
+    }
+
+    /// Is `id` shaped like the commit Kargo pushes, on its own, when a promotion step's
+    /// `git-clone` checks out a branch that does not exist yet (`checkout[].create: true`):
+    /// a root commit with the empty tree and the message `Initial commit`, authored and
+    /// committed by the renderer? Where it may stand (the first commit of a branch being
+    /// created) is the caller's to decide; its signature is judged like any renderer commit.
+    pub fn is_initial_commit(&self, repo: &Repo, id: ObjectId) -> Result<bool, ReadError> {
+        let info = repo.commit(&id)?;
+        if !info.parents.is_empty() || info.tree != ObjectId::empty_tree(repo.object_hash()) {
+            return Ok(false);
+        }
+        let meta = repo.commit_meta(&id)?;
+        Ok(meta.message.trim_end_matches('\n') == INITIAL_COMMIT_MESSAGE
+            && self.policy.renderer.is_match(&meta.author)
+            && self.policy.renderer.is_match(&meta.committer))
     }
 
     /// The renderer rules for one commit. Findings carry the commit but no ref.
@@ -351,7 +371,7 @@ impl<'p> RenderedChecker<'p> {
                 }
                 if check_images
                     && let Some(entry) = entry
-                    && (is_manifest(&path) || entry.kind == EntryKind::Link)
+                    && is_manifest(&path)
                 {
                     manifests.entry(path).or_insert((entry, 0)).1 += 1;
                 }
@@ -581,7 +601,6 @@ impl<'p> RenderedChecker<'p> {
         for tip in review.proposal_tips {
             tip_trees.insert(repo.commit(tip)?.tree);
         }
-        let empty_tree = ObjectId::empty_tree(repo.object_hash());
         let mut out = Vec::new();
         for &id in review.added {
             let on_chain = chain.contains(&id);
@@ -589,17 +608,16 @@ impl<'p> RenderedChecker<'p> {
             let meta = repo.commit_meta(&id)?;
             let by_renderer = p.renderer.is_match(&meta.committer);
             let by_forge = p.forge.is_match(&meta.committer);
-            if info.parents.is_empty()
-                && review.old.is_none()
-                && info.tree == empty_tree
-                && by_renderer
-                && p.renderer.is_match(&meta.author)
-            {
+            if review.old.is_none() && on_chain && self.is_initial_commit(repo, id)? {
                 // The empty root commit Kargo makes when it creates the branch.
                 out.extend(self.check_signature(repo, id, SigningClass::Proposal)?);
                 continue;
             }
-            if review.proposed.contains(&id) || (review.history && !on_chain) {
+            // A proposal is created from the review branch's tip, so its history holds the
+            // forge's earlier merges and squashes: on the branch's own first-parent chain,
+            // those are judged as merges, not as the renderer's proposal commits.
+            let earlier_merge = on_chain && !by_renderer;
+            if (review.proposed.contains(&id) && !earlier_merge) || (review.history && !on_chain) {
                 out.extend(self.check_commit(repo, id)?);
                 out.extend(self.check_signature(repo, id, SigningClass::Proposal)?);
                 continue;

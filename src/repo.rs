@@ -104,6 +104,8 @@ pub struct CommitMeta {
     pub subject: String,
     /// Trailers by git's rules (`git interpret-trailers --parse`): token and unfolded value.
     pub trailers: Vec<(String, String)>,
+    /// The whole message, as recorded (lossy UTF-8).
+    pub message: String,
 }
 
 /// The repository, opened once per run.
@@ -360,6 +362,7 @@ impl Repo {
                     .message_trailers()
                     .map(|t| (t.token.to_string(), t.value.to_string()))
                     .collect(),
+                message: commit.message.to_string(),
             })
         })
     }
@@ -520,6 +523,18 @@ impl Repo {
                 .and_then(|id| self.peel_to_commit(id.detach()));
         }
         None
+    }
+
+    /// Resolve any revision git accepts (`main~1`, `HEAD^`, a short id, a tag, `@{u}`) to the
+    /// commit it names, as `git rev-parse REV^{commit}` does; the error says why not.
+    pub fn rev_parse(&self, spec: &str) -> Result<ObjectId, String> {
+        let id = self
+            .repo
+            .rev_parse_single(spec)
+            .map_err(|e| e.to_string())?
+            .detach();
+        self.peel_to_commit(id)
+            .ok_or_else(|| format!("it names {id}, which is not a commit and does not peel to one"))
     }
 
     fn peel_to_commit(&self, id: ObjectId) -> Option<ObjectId> {

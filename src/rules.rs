@@ -391,10 +391,12 @@ the listed keys; `freight-guard init --stdout` prints the annotated defaults.",
         name: "input-invalid",
         family: Operational,
         default_severity: Deny,
-        summary: "malformed hook input or arguments",
+        summary: "malformed hook input, arguments or environment",
         explanation: "A hook line is not `<old> SP <new> SP <ref>` with ids of the repository's hash length, \
-or a revision argument does not resolve. Nothing can be verified, so the push is rejected. Exit \
-status 2.\n\nFix: check how the hook is invoked.",
+a revision argument does not resolve, an `audit --ref` pattern matches no branch, or an option or its \
+environment variable (`FREIGHT_GUARD_CONFIG`, `FREIGHT_GUARD_THREADS`, `FREIGHT_GUARD_DEADLINE`) is \
+empty or invalid. Nothing can be verified, so the push is rejected. Exit status 2.\n\nFix: correct the \
+argument or variable the message names; a hook is given its input by git.",
     },
     RuleInfo {
         rule: Rule::ReadError,
