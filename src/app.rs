@@ -269,8 +269,9 @@ pub fn apply_severities(policy: &Policy, findings: Vec<Finding>) -> Vec<Finding>
     findings
         .into_iter()
         .filter_map(|mut f| {
+            // Operational rules keep their built-in severity: a policy cannot silence them.
             f.severity = if f.rule.is_operational() {
-                Severity::Deny
+                f.rule.info().default_severity
             } else {
                 policy.severity(f.rule)
             };
@@ -320,7 +321,12 @@ fn judge_all_with(
 
 fn finish(policy: &Policy, engine: Engine<'_>, extra: Vec<Finding>, subject: String) -> Outcome {
     let commits_judged = engine.commits_judged;
-    let mut findings = engine.findings;
+    let mut findings: Vec<Finding> = policy
+        .warnings()
+        .into_iter()
+        .map(|message| Finding::new(Rule::PolicyWarning, message))
+        .collect();
+    findings.extend(engine.findings);
     findings.extend(extra);
     Outcome {
         findings: apply_severities(policy, findings),
@@ -821,12 +827,6 @@ fn pre_commit(cli: &Cli) -> Outcome {
         Ok(r) => r,
         Err(e) => return read_failed(&e),
     };
-    let Some(branch) = repo.head_branch() else {
-        return Outcome {
-            subject: "detached HEAD: nothing to judge".into(),
-            ..Outcome::default()
-        };
-    };
     let head = repo.resolve("HEAD");
     let policy = match load_policy(cli, Some(&repo), head.map(|h| (h, "HEAD"))) {
         Ok(p) => p,
@@ -851,17 +851,49 @@ fn pre_commit(cli: &Cli) -> Outcome {
     if let Ok(text) = std::fs::read_to_string(repo.git_dir().join("MERGE_HEAD")) {
         parents.extend(text.lines().filter_map(|l| repo.parse_id(l.trim())));
     }
+    let head_tree = match head.map(|h| repo.commit(&h)) {
+        Some(Ok(c)) => Some(c.tree),
+        Some(Err(e)) => return read_failed(&e),
+        None => None,
+    };
+    // Nothing staged (`pre-commit run --all-files` in CI, on a detached HEAD or a pull
+    // request's branch): the whole tree that would be committed is judged as the snapshot
+    // branch would judge it, so a `current/` that does not mirror its release fails.
+    let nothing_staged = parents.len() <= 1 && head_tree == Some(tree);
     let mut engine = Engine::new(&repo, &policy);
+    let first_snapshot = format!(
+        "refs/heads/{}",
+        policy
+            .snapshot
+            .branches
+            .texts
+            .first()
+            .map_or("main", String::as_str)
+    );
+    let (branch, subject) = match repo.head_branch() {
+        Some(b) if engine.is_snapshot_branch(&b) || !nothing_staged => {
+            let subject = format!("staged changes on {b}");
+            (b, subject)
+        }
+        Some(b) => {
+            let subject =
+                format!("the tree of {b} (nothing staged), as if committed to {first_snapshot}");
+            (first_snapshot, subject)
+        }
+        None if nothing_staged => (
+            first_snapshot.clone(),
+            format!("the tree of the detached HEAD (nothing staged), as if committed to {first_snapshot}"),
+        ),
+        None => (
+            first_snapshot.clone(),
+            format!("staged changes on a detached HEAD, as if committed to {first_snapshot}"),
+        ),
+    };
     let extra = match engine.judge_tree(&branch, tree, &parents) {
         Ok(()) => Vec::new(),
         Err(stop) => vec![Finding::new(Rule::ReadError, stop.to_string())],
     };
-    finish(
-        &policy,
-        engine,
-        extra,
-        format!("staged changes on {branch}"),
-    )
+    finish(&policy, engine, extra, subject)
 }
 
 fn explain(rule: Option<&str>) -> i32 {

@@ -379,7 +379,9 @@ impl<'a> Engine<'a> {
         let mut shown: Vec<String> = tips.into_iter().map(|(b, _)| b).collect();
         shown.sort();
         shown.dedup();
-        let origin = if shown.is_empty() {
+        let origin = if snapshot.branches.is_empty() {
+            "any snapshot branch: `snapshot.branches` is empty, so no release can be known (set `rendered.freight: none` if there is no snapshot branch)".to_string()
+        } else if shown.is_empty() {
             format!(
                 "any snapshot branch (no branch matching {} exists)",
                 snapshot.branches.texts.join(", ")

@@ -73,7 +73,8 @@ pub fn annotation(finding: &Finding) -> String {
 }
 
 /// Everything printed on stdout: the annotations, the count of the rest, the summary line.
-pub fn render(outcome: &Outcome) -> String {
+/// `summarized` is how many findings the job summary lists (`None`: no summary is written).
+pub fn render(outcome: &Outcome, summarized: Option<usize>) -> String {
     // Findings set to `allow` never reach an outcome (`app::apply_severities` drops them).
     let shown = by_importance(&outcome.findings);
     let mut out = String::new();
@@ -82,8 +83,16 @@ pub fn render(outcome: &Outcome) -> String {
         out.push('\n');
     }
     if shown.len() > MAX_ANNOTATIONS {
+        let rest = match summarized {
+            Some(n) if n >= shown.len() => "the job summary lists every finding".to_string(),
+            Some(n) => format!(
+                "the job summary lists {n} of {} (it is limited to 1 MiB); `--format json` prints every finding",
+                shown.len()
+            ),
+            None => "`--format json` prints every finding".to_string(),
+        };
         out.push_str(&format!(
-            "freight-guard: {} more finding(s) not annotated (GitHub shows {MAX_ANNOTATIONS} per step); the job summary lists every finding\n",
+            "freight-guard: {} more finding(s) not annotated (GitHub shows {MAX_ANNOTATIONS} per step); {rest}\n",
             shown.len() - MAX_ANNOTATIONS
         ));
     }
@@ -100,11 +109,12 @@ fn cell(text: &str) -> String {
         .replace('\n', "<br>")
 }
 
-/// The step summary: a heading, the verdict and a table of every finding, cut to the budget.
-pub fn summary(outcome: &Outcome) -> String {
+/// The step summary: a heading, the verdict and a table of every finding, cut to the budget;
+/// with the number of findings it lists.
+pub fn summary(outcome: &Outcome) -> (String, usize) {
     let mut out = format!("## freight-guard\n\n{}\n\n", cell(&summary_line(outcome)));
     if outcome.findings.is_empty() {
-        return out;
+        return (out, 0);
     }
     out.push_str(
         "| rule | severity | ref | commit | path | finding |\n|---|---|---|---|---|---|\n",
@@ -126,25 +136,27 @@ pub fn summary(outcome: &Outcome) -> String {
                 "\n{} more finding(s) not shown: a step summary is limited to 1 MiB. Run `freight-guard --format json` for all of them.\n",
                 findings.len() - i
             ));
-            return out;
+            return (out, i);
         }
         out.push_str(&row);
     }
-    out
+    (out, findings.len())
 }
 
 /// Print the annotations and, when `GITHUB_STEP_SUMMARY` is set, append the summary there.
 pub fn emit(outcome: &Outcome) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(render(outcome).as_bytes());
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        let _ = stdout.write_all(render(outcome, None).as_bytes());
         return;
     };
+    let (text, listed) = summary(outcome);
     let written = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .open(&path)
-        .and_then(|mut file| file.write_all(summary(outcome).as_bytes()));
+        .and_then(|mut file| file.write_all(text.as_bytes()));
+    let _ = stdout.write_all(render(outcome, written.is_ok().then_some(listed)).as_bytes());
     if let Err(e) = written {
         // The verdict stands (and sets the exit status); only the summary is lost.
         let _ = writeln!(
@@ -184,7 +196,7 @@ mod tests {
             findings,
             ..Outcome::default()
         };
-        let text = summary(&outcome);
+        let (text, listed) = summary(&outcome);
         assert!(text.len() < 1 << 20, "{}", text.len());
         let rows = text.lines().filter(|l| l.starts_with("| `")).count();
         assert!(rows > 1000 && rows < 20_000, "{rows}");
@@ -193,8 +205,14 @@ mod tests {
             "{}",
             &text[text.len() - 300..]
         );
-        // The annotations stop at ten whatever the count.
-        let printed = render(&outcome);
+        assert_eq!(listed, rows);
+        // The annotations stop at ten whatever the count, and the note says the summary is cut.
+        let printed = render(&outcome, Some(listed));
+        assert!(
+            printed.contains(&format!("the job summary lists {rows} of 20000")),
+            "{printed}"
+        );
+        assert!(!printed.contains("lists every finding"), "{printed}");
         assert_eq!(
             printed
                 .lines()

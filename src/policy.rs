@@ -305,6 +305,13 @@ impl SigningPolicy {
         out
     }
 
+    /// Does `signing.<class>` name its own keys (which replace the top-level ones)?
+    pub fn overrides_keys(&self, class: SigningClass) -> bool {
+        self.overrides
+            .get(&class)
+            .is_some_and(|o| o.ssh_allowed_signers.is_some() || o.gpg_keys.is_some())
+    }
+
     /// The effective settings of `class`.
     pub fn class(&self, class: SigningClass) -> ClassSigning {
         let o = self.overrides.get(&class).cloned().unwrap_or_default();
@@ -397,6 +404,17 @@ impl Policy {
     }
 
     /// Parse and validate policy text. `origin` names where it came from, for messages.
+    /// What makes a valid policy unable to work as written (`policy-warning`).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.rendered.freight == FreightMode::Snapshot && self.snapshot.branches.is_empty() {
+            out.push(
+                "`rendered.freight` is `snapshot` but `snapshot.branches` is empty: no release directory can be known, so every rendered commit is `unknown-freight`; set `rendered.freight: none` or name the snapshot branch".to_string(),
+            );
+        }
+        out
+    }
+
     pub fn from_yaml(text: &str) -> Result<Policy, Vec<Problem>> {
         if text.len() > MAX_POLICY_BYTES {
             return Err(vec![Problem {
@@ -900,10 +918,17 @@ impl Validator {
                 continue;
             };
             match v.as_str().and_then(Severity::parse) {
-                Some(sev) if rule.is_operational() && sev != Severity::Deny => self.problem(
-                    v,
-                    format!("`rules.{name}` cannot be lowered: operational rules always deny, so a push that cannot be verified is rejected"),
-                ),
+                Some(sev) if rule.is_operational() && sev != rule.info().default_severity => {
+                    let fixed = rule.info().default_severity;
+                    self.problem(
+                        v,
+                        if fixed == Severity::Deny {
+                            format!("`rules.{name}` cannot be lowered: operational rules always deny, so a push that cannot be verified is rejected")
+                        } else {
+                            format!("`rules.{name}` cannot be changed: it is always {fixed}; fix what it reports instead")
+                        },
+                    )
+                }
                 Some(sev) => {
                     out.insert(rule, sev);
                 }

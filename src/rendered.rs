@@ -565,7 +565,10 @@ impl<'p> RenderedChecker<'p> {
             )),
             Verdict::Untrusted(signer, why) => Some(Finding::new(
                 Rule::UntrustedSignature,
-                format!("signed by {signer}, which is not trusted for {whose}: {why}"),
+                format!(
+                    "signed by {signer}, which is not trusted for {whose}: {why} (keys from {})",
+                    trust.settings
+                ),
             )),
             Verdict::Bad(signer, why) => Some(Finding::new(
                 Rule::BadSignature,
@@ -663,7 +666,8 @@ impl<'p> RenderedChecker<'p> {
                             found(
                                 Rule::MergeAltered,
                                 format!(
-                                    "the merge's tree differs from the tree of the proposal commit {other} it merges ({count} path(s))"
+                                    "the merge's tree differs from the tree of the proposal commit {other} it merges, {}",
+                                    crate::snapshot::in_paths(count)
                                 ),
                             )
                             .with_details(details),

@@ -79,6 +79,7 @@ pub enum Rule {
     InputInvalid,
     ReadError,
     DeadlineExceeded,
+    PolicyWarning,
 }
 
 /// Static facts about one rule.
@@ -417,6 +418,18 @@ Fix: run `git fsck`; for `pre-push`, fetch the remote first.",
         explanation: "Hook modes stop after `--deadline` seconds (4.5 by default, inside GitHub Enterprise \
 Server's 5-second budget) and reject what they could not finish judging. Exit status 3.\n\nFix: push \
 fewer commits at once, or raise `--deadline` where the server allows it.",
+    },
+    RuleInfo {
+        rule: Rule::PolicyWarning,
+        name: "policy-warning",
+        family: Operational,
+        default_severity: Warn,
+        summary: "the policy is valid but cannot work as written",
+        explanation: "The policy loads, but a combination of its keys means a contract can never pass or \
+checks nothing, e.g. `rendered.freight: snapshot` while `snapshot.branches` is empty: no release \
+directory can ever be known, so every promotion is `unknown-freight`. Reported with every verdict \
+that uses the policy; a warning does not change the exit status.\n\nFix: change the keys the \
+message names.",
     },
 ];
 

@@ -166,6 +166,8 @@ pub struct Keys {
 pub struct ClassTrust {
     pub require: bool,
     pub keys: Arc<Keys>,
+    /// The policy keys that pin this class's keys, for messages.
+    pub settings: String,
 }
 
 /// Loaded signing settings for every class.
@@ -305,20 +307,26 @@ impl Trust {
                 keys.pgp.extend(certs.iter().cloned());
                 keys.sources.push(format!("pgp:{entry}"));
             }
+            let name = class.key();
             if settings.require
                 && settings.ssh_allowed_signers.is_none()
                 && settings.gpg_keys.is_empty()
             {
                 problems.push(format!(
-                    "signing is required for {} commits, but no key is pinned for them (set `signing.ssh_allowed_signers` or `signing.gpg_keys`)",
-                    class.key()
+                    "signing is required for {name} commits, but no key is pinned for them (set `signing.ssh_allowed_signers` or `signing.gpg_keys`, or `signing.{name}.ssh_allowed_signers` or `signing.{name}.gpg_keys` for these commits alone)"
                 ));
             }
+            let section = if policy.overrides_keys(class) {
+                format!("signing.{name}")
+            } else {
+                "signing".to_string()
+            };
             classes.insert(
                 class,
                 ClassTrust {
                     require: settings.require,
                     keys: Arc::new(keys),
+                    settings: format!("`{section}.ssh_allowed_signers`, `{section}.gpg_keys`"),
                 },
             );
         }
@@ -721,7 +729,7 @@ fn verify_ssh(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
     if pinned.is_empty() {
         return Verdict::Untrusted(
             signer,
-            "no line of `signing.ssh_allowed_signers` pins this key".into(),
+            "no pinned allowed-signers line names this key".into(),
         );
     }
     signer.principal = Some(pinned[0].principals.clone());
@@ -886,7 +894,7 @@ fn verify_pgp(payload: &[u8], armored: &str, time: Option<i64>, keys: &Keys) -> 
             key: format!("OpenPGP key {issuer}"),
             principal: None,
         },
-        "no key of `signing.gpg_keys` made it".into(),
+        "no pinned OpenPGP key made it".into(),
     )
 }
 

@@ -304,7 +304,7 @@ impl<'p> SnapshotChecker<'p> {
                             out.push(
                                 Finding::new(
                                     Rule::MirrorMismatch,
-                                    format!("`{cur}/` differs from `{release_name}/` in {total} path(s); it must be an exact copy"),
+                                    format!("`{cur}/` differs from `{release_name}/` {}; it must be an exact copy", in_paths(total)),
                                 )
                                 .at(cur.clone())
                                 .with_details(listed),
@@ -519,7 +519,8 @@ impl<'p> SnapshotChecker<'p> {
             Finding::new(
                 Rule::ReleaseModified,
                 format!(
-                    "release directory `{name}/` changed in {total} path(s); releases are frozen once written"
+                    "release directory `{name}/` changed {}; releases are frozen once written",
+                    in_paths(total)
                 ),
             )
             .at(name.clone())
@@ -829,6 +830,16 @@ pub fn diff_trees(
         lines.push(format!("... and {} more", total - lines.len()));
     }
     Ok((total, lines))
+}
+
+/// "in N path(s)", or, when two different trees hold the same paths with the same contents
+/// and kinds, that they differ only in how the tree objects are written.
+pub fn in_paths(total: usize) -> String {
+    if total == 0 {
+        "in how its tree objects are written only (the same paths and contents, but e.g. a mode recorded as 100664 or 040000 instead of git's canonical 100644 or 40000)".to_string()
+    } else {
+        format!("in {total} path(s)")
+    }
 }
 
 /// Where [`diff_trees`] stops counting: the verdict never depends on the count, and a few

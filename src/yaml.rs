@@ -138,12 +138,51 @@ pub fn options(limits: Limits) -> serde_saphyr::Options {
     options
 }
 
-/// Turn a parser error into a [`YamlError`] with its line.
+/// Turn a parser error into a [`YamlError`] with its line, in words for the person who wrote
+/// the document: no library advice, no debug formatting.
 pub fn error(e: &serde_saphyr::Error) -> YamlError {
     YamlError {
         line: e.location().map_or(0, |l| l.line()),
-        message: first_line(&e.to_string()),
+        message: plain_message(&first_line(&e.to_string())),
     }
+}
+
+/// The parser's message without its `error: line L column C:` lead (the line is reported on
+/// its own), library hints, or the debug text of a budget breach.
+fn plain_message(text: &str) -> String {
+    let mut text = text.trim().trim_start_matches("error: ").to_string();
+    if let Some(rest) = text.strip_prefix("line ")
+        && let Some((position, message)) = rest.split_once(": ")
+        && position.split(" column ").all(|n| n.parse::<u64>().is_ok())
+    {
+        text = format!("{message} (column {})", position.split(" column ").nth(1).unwrap_or("?"));
+    }
+    if let Some(cut) = text.find(", set DuplicateKeyPolicy") {
+        let tail = text[cut..].find(" (column ").map(|c| text[cut + c..].to_string());
+        text = format!("{}{}", &text[..cut], tail.unwrap_or_default());
+    }
+    if let Some(at) = text.find("budget breached: ") {
+        let what = text[at + "budget breached: ".len()..]
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or("");
+        let limit = match what {
+            "Events" => "parser events",
+            "Aliases" => "aliases (`*name`)",
+            "Anchors" => "anchors (`&name`)",
+            "Depth" | "InclusionDepth" => "nesting depth",
+            "Documents" => "documents",
+            "Nodes" => "nodes (aliases are counted each time they are used)",
+            "ScalarBytes" => "bytes of scalar text",
+            "CommentBytes" => "bytes of comments",
+            "MergeKeys" => "merge keys (`<<`)",
+            _ => "size",
+        };
+        text = format!(
+            "the document goes over the parser's limit on {limit}; it is refused as an alias bomb or an oversized document"
+        );
+    }
+    text
 }
 
 /// Parse one YAML document into a [`Node`] tree.
