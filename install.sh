@@ -399,13 +399,18 @@ run_demo() {
             ok=0
         fi
 
-        heading "6. Kargo renders stage/staging from the current freight (expected: ACCEPTED)"
+        heading "6. Kargo creates stage/staging with its empty 'Initial commit' (expected: ACCEPTED)"
         git -C "$work" reset -q --hard "$accepted"
+        "$ROOT/fixtures/kargo.sh" init "$work" stage/staging >/dev/null
+        git -C "$work" log -1 --format='   %h %an: %s' stage/staging
+        expect accepted "Kargo's branch creation is valid" stage/staging
+
+        heading "7. Kargo renders stage/staging from the current freight (expected: ACCEPTED)"
         "$ROOT/fixtures/kargo.sh" render "$work" stage/staging >/dev/null
         git -C "$work" log -1 --format='   %h %an: %s' stage/staging
         expect accepted "Kargo's render is valid" stage/staging
 
-        heading "7. A person commits to stage/staging by hand (expected: REJECTED)"
+        heading "8. A person commits to stage/staging by hand (expected: REJECTED)"
         "$ROOT/fixtures/kargo.sh" render "$work" stage/staging \
             --identity 'Platform Engineer <platform@example.com>' >/dev/null
         git -C "$work" log -1 --format='   %h %an: %s' stage/staging

@@ -17,6 +17,7 @@ export GNUPGHOME="$tmp/gnupg"
 mkdir -m 700 "$GNUPGHOME"
 trap 'gpgconf --kill all 2>/dev/null || true; rm -rf "$tmp"' EXIT
 bash "$here/fixtures/make-gitops.sh" "$work" --releases 50
+bash "$kargo" init "$work" stage/staging >/dev/null
 base=$(bash "$kargo" render "$work" stage/staging)
 tree=$(git -C "$work" rev-parse "$base^{tree}")
 rev=$(git -C "$work" show "refs/heads/main:warehouses/codeai/freight/current/freight.yaml" |

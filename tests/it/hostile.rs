@@ -99,6 +99,7 @@ fn rendered_manifests_that_cannot_be_read_are_rejected() {
         "rendered:\n  images: [ghcr.io/code-dot-org/code-dot-org]\n",
     );
     let vars = [("FREIGHT_GUARD_CONFIG", policy.to_str().expect("utf-8"))];
+    let created = env.kargo_create_env(&work, "stage/staging", &vars);
     let mut bomb =
         String::from("a: &a [\"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\", \"x\"]\n");
     for i in 1..10u8 {
@@ -136,7 +137,7 @@ fn rendered_manifests_that_cannot_be_read_are_rejected() {
         assert_eq!(env.state(&server), before, "{what}: server changed");
         env.git(
             &work,
-            &["update-ref", "-d", "refs/heads/stage/staging", &out],
+            &["update-ref", "refs/heads/stage/staging", &created, &out],
         )
         .ok();
     }
@@ -164,7 +165,7 @@ fn a_tree_bomb_on_a_rendered_branch_is_rejected_in_bounded_time() {
     let wt = work.to_str().expect("utf-8");
     env.kargo(&["init", wt, "stage/production"]);
     env.push(&work, &["stage/production"]).ok();
-    let proposal = env.kargo(&["propose", wt, "production"]);
+    let proposal = env.kargo(&["propose", wt]);
     env.push(&work, &[&proposal]).ok();
     let base = env.rev(&work, "stage/production");
     let head = env.rev(&work, &proposal);
@@ -198,7 +199,7 @@ fn a_tree_bomb_on_a_rendered_branch_is_rejected_in_bounded_time() {
     // The bomb as a render on a stage branch whose paths are checked: not verifiable.
     let policy = env.path().join("policy.yaml");
     env.write(&policy, "rendered:\n  paths: [manifests.yaml]\n");
-    let rev = env.kargo(&["render", wt, "stage/staging"]);
+    let rev = env.kargo(&["render", wt, "stage/staging", "--orphan"]);
     let subject = env
         .git(&work, &["log", "-1", "--format=%s", &rev])
         .ok()

@@ -221,10 +221,24 @@ fn audit_passes_and_fails() {
     // Only the named branches are audited.
     env.git(&work, &["branch", "-q", "-m", "main", "other"])
         .ok();
-    let run = env.fg(&work, &["audit", "--ref", "main"], "");
-    assert_eq!(run.code, 0, "{}", run.all());
     let run = env.fg(&work, &["audit", "--ref", "oth*"], "");
     assert_eq!(run.code, 1, "{}", run.all());
+    // A pattern that names no branch (a typo in a CI job) is an error, not a clean audit,
+    // also next to one that matches.
+    for args in [
+        &["audit", "--ref", "main"][..],
+        &["audit", "--ref", "oth*", "--ref", "stage/prod"][..],
+    ] {
+        let run = env.fg(&work, args, "");
+        assert_eq!(run.code, 2, "{}", run.all());
+        assert!(run.stderr.contains("matches no branch"), "{}", run.stderr);
+        assert!(!run.stderr.contains("judged"), "{}", run.stderr);
+        let mut json = vec!["--format", "json"];
+        json.extend_from_slice(args);
+        let run = env.fg(&work, &json, "");
+        assert_eq!(run.code, 2, "{}", run.all());
+        assert!(run.stdout.contains("\"input-invalid\""), "{}", run.stdout);
+    }
 }
 
 #[test]
@@ -288,6 +302,7 @@ fn rule_names_are_pinned() {
             "input-invalid",
             "read-error",
             "deadline-exceeded",
+            "policy-warning",
         ]
     );
 }

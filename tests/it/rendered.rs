@@ -24,6 +24,7 @@ fn staged(env: &Env) -> (PathBuf, PathBuf) {
     let work = env.gitops("work", &[]);
     let server = env.server(&work);
     let w = work.to_str().expect("utf-8");
+    env.kargo_create(&work, "stage/staging");
     env.kargo(&["render", w, "stage/staging"]);
     env.push(&work, &["stage/staging"]).ok();
     (work, server)
@@ -35,9 +36,8 @@ fn reviewed(env: &Env) -> (PathBuf, PathBuf) {
     let work = env.gitops("work", &[]);
     let server = env.server(&work);
     let wt = w(&work);
-    env.kargo(&["init", wt, "stage/production"]);
-    env.push(&work, &["stage/production"]).ok();
-    let p1 = env.kargo(&["propose", wt, "production"]);
+    env.kargo_create(&work, "stage/production");
+    let p1 = env.kargo(&["propose", wt]);
     env.push(&work, &[&p1]).ok();
     env.kargo(&["merge", wt, &p1]);
     let run = env.push(&work, &["stage/production"]).ok();
@@ -47,6 +47,25 @@ fn reviewed(env: &Env) -> (PathBuf, PathBuf) {
 
 fn w(path: &Path) -> &str {
     path.to_str().expect("utf-8")
+}
+
+/// `git-<revision>` of the release `main`'s `current/` mirrors.
+fn current_tag(env: &Env, work: &Path) -> String {
+    let record = env
+        .git(
+            work,
+            &[
+                "show",
+                "main:warehouses/codeai/freight/current/freight.yaml",
+            ],
+        )
+        .ok()
+        .stdout;
+    let rev = record
+        .lines()
+        .find_map(|l| l.strip_prefix("revision: "))
+        .expect("revision");
+    format!("git-{}", rev.trim())
 }
 
 #[test]
@@ -63,7 +82,8 @@ fn kargo_creates_and_promotes_stage_branches() {
     env.kargo(&["render", w(&work), "stage/staging"]);
     let run = env.push(&work, &["stage/staging"]).ok();
     assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
-    // Another stage, created the same way.
+    // Another stage, created the same way: Kargo's `Initial commit` alone, then the render.
+    env.kargo_create(&work, "stage/test");
     env.kargo(&["render", w(&work), "stage/test"]);
     env.push(&work, &["stage/test"]).ok();
     assert_eq!(env.rev(&server, "stage/test"), env.rev(&work, "stage/test"));
@@ -200,7 +220,7 @@ const CASES: &[Case] = &[
     Case {
         rule: "missing-trailer",
         policy: "rendered:\n  trailers: {Kargo-Promotion: '^[a-z0-9.-]+$'}\n",
-        make: |env, work| render(env, work, &[]),
+        make: |env, work| render(env, work, &["--allow-empty"]),
         vars: &[],
     },
     Case {
@@ -214,7 +234,7 @@ const CASES: &[Case] = &[
         policy: "rendered:\n  merges: false\n",
         make: |env, work| {
             let base = env.rev(work, "stage/staging");
-            env.kargo(&["render", w(work), "stage/staging"]);
+            env.kargo(&["render", w(work), "stage/staging", "--allow-empty"]);
             env.kargo(&[
                 "render",
                 w(work),
@@ -223,6 +243,7 @@ const CASES: &[Case] = &[
                 "staging",
                 "--parent",
                 &base,
+                "--allow-empty",
             ]);
             env.kargo(&["kargo-merge", w(work), "stage/staging", "kargo-local"]);
             vec!["stage/staging".into()]
@@ -247,7 +268,7 @@ const CASES: &[Case] = &[
     Case {
         rule: "unauthorized-pusher",
         policy: "rendered:\n  pushers: [kargo-bot]\n",
-        make: |env, work| render(env, work, &[]),
+        make: |env, work| render(env, work, &["--allow-empty"]),
         vars: &[("GITEA_PUSHER_NAME", "mallory")],
     },
     Case {
@@ -266,12 +287,16 @@ const CASES: &[Case] = &[
         rule: "pairing-mismatch",
         policy: "rendered:\n  images: [ghcr.io/code-dot-org/code-dot-org]\n",
         make: |env, work| {
+            // The message names the released freight; the manifests carry another tag.
+            let message = format!("Render staging from {} [skip ci]", current_tag(env, work));
             render(
                 env,
                 work,
                 &[
                     "--image-tag",
                     "git-2222222222222222222222222222222222222222",
+                    "--message",
+                    &message,
                 ],
             )
         },
@@ -326,13 +351,15 @@ fn common_case_layout_with_its_example_policy() {
         env.kargo(&args);
     };
     // freight: none, so a revision with no release directory is fine.
+    env.kargo_create_env(&work, "stage/staging", &vars);
     render_common(&[]);
     let run = env.push_env(&work, &["stage/staging"], &vars).ok();
     assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
     let tip = env.rev(&work, "stage/staging");
-    // An app image with another tag in the rendered manifests.
+    // An app image with another tag in the rendered manifests than the message names.
     let other = "git-6666666666666666666666666666666666666666";
-    render_common(&["--image-tag", other]);
+    let named = format!("Render staging for {rev} with git-{rev}");
+    render_common(&["--image-tag", other, "--message", &named]);
     let run = env.push_env(&work, &["stage/staging"], &vars);
     assert_declined(&run, "pairing-mismatch", "image tag");
     assert!(
@@ -380,14 +407,14 @@ fn common_case_layout_with_its_example_policy() {
         ),
     ] {
         reset();
-        render_common(extra);
+        render_common(&[extra, &["--message", &named]].concat());
         let run = env.push_env(&work, &["stage/staging"], &vars);
         assert_declined(&run, "pairing-mismatch", what);
     }
-    // Kargo's merge after a concurrent promotion is accepted; a merge that writes an image of
-    // its own is not.
+    // Kargo's merge after a concurrent promotion (of another freight) is accepted; a merge
+    // that writes an image of its own is not.
     reset();
-    render_common(&[]);
+    render_common(&["--revision", "6767676767676767676767676767676767676767"]);
     env.push_env(&work, &["stage/staging"], &vars).ok();
     let local = |name: &str| {
         env.kargo(&[
@@ -399,7 +426,7 @@ fn common_case_layout_with_its_example_policy() {
             "--stage",
             "staging",
             "--revision",
-            rev,
+            "7878787878787878787878787878787878787878",
             "--parent",
             &tip,
         ]);
@@ -442,6 +469,7 @@ fn source_snapshot_layout_with_its_example_policy() {
     env.server(&work);
     let policy = example_policy("source-snapshot.yaml");
     let vars = [("FREIGHT_GUARD_CONFIG", policy.as_str())];
+    env.kargo_create_env(&work, "stage/staging", &vars);
     env.kargo(&["render", w(&work), "stage/staging"]);
     let run = env.push_env(&work, &["stage/staging"], &vars).ok();
     assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
@@ -467,14 +495,14 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     // Next release: squash merge.
     env.breaks("valid", &work);
     env.push(&work, &["HEAD:main"]).ok();
-    let p2 = env.kargo(&["propose", wt, "production"]);
+    let p2 = env.kargo(&["propose", wt]);
     env.push(&work, &[&p2]).ok();
     env.kargo(&["merge", wt, &p2, "--squash"]);
     env.push(&work, &["stage/production"]).ok();
     // Next release: fast-forward.
     env.breaks("valid", &work);
     env.push(&work, &["HEAD:main"]).ok();
-    let p3 = env.kargo(&["propose", wt, "production"]);
+    let p3 = env.kargo(&["propose", wt]);
     env.push(&work, &[&p3]).ok();
     env.kargo(&["merge", wt, &p3, "--ff"]);
     env.push(&work, &["stage/production"]).ok();
@@ -488,7 +516,7 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     };
     // A merge whose tree was edited after review.
     env.breaks("valid", &work);
-    let p4 = env.kargo(&["propose", wt, "production"]);
+    let p4 = env.kargo(&["propose", wt]);
     let run = env.push(&work, &[&p4, "HEAD:main"]).ok();
     assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
     let before_merges = env.state(&server);
@@ -527,7 +555,7 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     );
     // A proposal and its merge in the same push: the proposal was never open for review.
     reset();
-    let p5 = env.kargo(&["propose", wt, "production"]);
+    let p5 = env.kargo(&["propose", wt]);
     env.kargo(&["merge", wt, &p5]);
     let run = env.push(&work, &[&p5, "stage/production"]);
     assert_declined(&run, "review-bypassed", "proposal merged in its own push");
@@ -540,19 +568,21 @@ fn proposals_are_judged_on_top_of_the_review_branch() {
     let env = Env::new();
     let (work, _server) = reviewed(&env);
     let wt = w(&work);
-    // The forge's merge commit is on stage/production, so a new proposal does not carry it.
-    let p2 = env.kargo(&["propose", wt, "production"]);
+    // The forge's merge commit is on stage/production, so a new proposal (of the next
+    // release) does not carry it.
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    let p2 = env.kargo(&["propose", wt]);
     let run = env.push(&work, &[&p2]).ok();
     assert!(run.stderr.contains("1 commit(s) judged"), "{}", run.stderr);
     // A proposal by someone else.
-    let p3 = env.kargo(&["propose", wt, "production", "--identity", ENGINEER]);
+    let p3 = env.kargo(&["propose", wt, "--identity", ENGINEER]);
     let run = env.push(&work, &[&p3]);
     assert_declined(&run, "foreign-author", "human proposal");
     // A proposal whose freight was never released.
     let p4 = env.kargo(&[
         "propose",
         wt,
-        "production",
         "--revision",
         "8888888888888888888888888888888888888888",
     ]);
@@ -566,8 +596,8 @@ fn check_judges_a_proposal_pull_request() {
     let work = env.gitops("work", &[]);
     let wt = w(&work);
     env.kargo(&["init", wt, "stage/production"]);
-    let good = env.kargo(&["propose", wt, "production"]);
-    let bad = env.kargo(&["propose", wt, "production", "--author", ENGINEER]);
+    let good = env.kargo(&["propose", wt]);
+    let bad = env.kargo(&["propose", wt, "--author", ENGINEER]);
     let base = env.rev(&work, "stage/production");
     for (proposal, code) in [(&good, 0), (&bad, 1)] {
         let head = env.rev(&work, proposal);
@@ -640,8 +670,10 @@ fn pushers_from_each_platform() {
         &[("GL_USER", "kargo-bot")],
         &[("REMOTE_USER", "kargo-bot")],
     ];
+    env.kargo_create_env(&work, "stage/staging", platforms[0]);
     for vars in platforms {
-        env.kargo(&["render", wt, "stage/staging"]);
+        // One promotion per platform (the same freight again, so the commit is asked for).
+        env.kargo(&["render", wt, "stage/staging", "--allow-empty"]);
         let before = env.state(&server);
         // The same variable naming someone else.
         let other: Vec<(&str, &str)> = vars
@@ -665,7 +697,7 @@ fn pushers_from_each_platform() {
         assert_eq!(run.code, 0, "{vars:?}:\n{}", run.all());
     }
     // No platform variable at all.
-    env.kargo(&["render", wt, "stage/staging"]);
+    env.kargo(&["render", wt, "stage/staging", "--allow-empty"]);
     let run = env.push(&work, &["stage/staging"]);
     assert_declined(&run, "unauthorized-pusher", "no variable");
     assert!(
@@ -733,9 +765,10 @@ fn audit_and_pre_push_judge_rendered_branches() {
     let work = env.gitops("work", &[]);
     env.server(&work);
     let wt = w(&work);
+    env.kargo(&["init", wt, "stage/staging"]);
     env.kargo(&["render", wt, "stage/staging"]);
     env.kargo(&["init", wt, "stage/production"]);
-    let p1 = env.kargo(&["propose", wt, "production"]);
+    let p1 = env.kargo(&["propose", wt]);
     env.kargo(&["merge", wt, &p1]);
     let run = env.fg(&work, &["audit"], "").ok();
     assert!(
@@ -776,6 +809,7 @@ fn freight_is_known_alike_for_a_few_promotions_and_for_many() {
     assert!(revs.len() >= 22, "{listing}");
     let unknown = |i: usize| format!("{i:02}{}", "ab".repeat(19));
     let mut expected = Vec::new();
+    env.kargo(&["init", wt, "stage/staging"]);
     for (i, rev) in revs.iter().take(22).enumerate() {
         // An unknown release among the names looked up one by one, and among the later ones.
         let rev = if i == 2 || i == 20 {

@@ -196,6 +196,15 @@ impl<'e> Keys<'e> {
         }
     }
 
+    /// Kargo's `Initial commit` of `branch`, signed with `key`, pushed with `vars`.
+    fn create(&self, key: Key, work: &Path, branch: &str, vars: &[(&str, &str)]) -> String {
+        let signing = self.vars(key);
+        let mut pairs: Vec<(&str, &str)> =
+            signing.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+        pairs.extend_from_slice(vars);
+        self.env.kargo_create_env(work, branch, &pairs)
+    }
+
     /// `fixtures/kargo.sh ARGS`, signing with `key`.
     fn kargo(&self, key: Key, args: &[&str]) -> String {
         let vars = self.vars(key);
@@ -291,8 +300,10 @@ fn commits_signed_by_pinned_keys_are_accepted() {
         let config = keys.policy(REQUIRE_BOTH);
         let vars = [("FREIGHT_GUARD_CONFIG", config.as_str())];
         let (work, server) = repo(&env, format);
+        // Kargo's `Initial commit` is judged like any renderer commit: signed, it passes.
+        keys.create(Key::PgpKargo, &work, "stage/staging", &vars);
         for (i, key) in [Key::SshKargo, Key::PgpKargo].into_iter().enumerate() {
-            keys.kargo(key, &["render", w(&work), "stage/staging"]);
+            keys.kargo(key, &["render", w(&work), "stage/staging", "--allow-empty"]);
             let raw = env
                 .git(&work, &["cat-file", "commit", "stage/staging"])
                 .ok();
@@ -322,6 +333,7 @@ fn each_signature_failure_is_rejected_by_its_rule() {
         let config = keys.policy(REQUIRE_BOTH);
         let vars = [("FREIGHT_GUARD_CONFIG", config.as_str())];
         let (work, server) = repo(&env, format);
+        keys.create(Key::SshKargo, &work, "stage/staging", &vars);
         keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
         env.push_env(&work, &["stage/staging"], &vars).ok();
         let accepted = env.rev(&work, "stage/staging");
@@ -357,7 +369,7 @@ fn each_signature_failure_is_rejected_by_its_rule() {
                 &["update-ref", "refs/heads/stage/staging", &accepted],
             )
             .ok();
-            keys.kargo(key, &["render", w(&work), "stage/staging"]);
+            keys.kargo(key, &["render", w(&work), "stage/staging", "--allow-empty"]);
             if edit {
                 edit_signed_tip(&env, &work, "stage/staging");
             }
@@ -399,6 +411,7 @@ fn a_key_file_that_cannot_be_read_is_a_policy_error() {
     let env = Env::new();
     let keys = Keys::new(&env);
     let (work, server) = repo(&env, "sha1");
+    keys.kargo(Key::SshKargo, &["init", w(&work), "stage/staging"]);
     keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
     env.write(
         &keys.policy.join("broken_signers"),
@@ -533,7 +546,7 @@ fn review_merges_are_judged_by_the_forge_key_proposals_by_the_renderer_key() {
     let wt = w(&work);
     keys.kargo(Key::PgpKargo, &["init", wt, "stage/production"]);
     env.push_env(&work, &["stage/production"], &vars).ok();
-    let p1 = keys.kargo(Key::PgpKargo, &["propose", wt, "production"]);
+    let p1 = keys.kargo(Key::PgpKargo, &["propose", wt]);
     env.push_env(&work, &[&p1], &vars).ok();
     keys.kargo(Key::SshForge, &["merge", wt, &p1]);
     let run = env.push_env(&work, &["stage/production"], &vars).ok();
@@ -543,7 +556,7 @@ fn review_merges_are_judged_by_the_forge_key_proposals_by_the_renderer_key() {
     // The forge's key cannot sign a proposal; Kargo's key cannot sign the merge.
     env.breaks("valid", &work);
     env.push_env(&work, &["HEAD:main"], &vars).ok();
-    let p2 = keys.kargo(Key::SshForge, &["propose", wt, "production"]);
+    let p2 = keys.kargo(Key::SshForge, &["propose", wt]);
     let before = env.state(&server);
     let run = env.push_env(&work, &[&p2], &vars);
     assert_rejected(
@@ -556,7 +569,7 @@ fn review_merges_are_judged_by_the_forge_key_proposals_by_the_renderer_key() {
     );
     assert!(run.stderr.contains("signing.proposal"), "{}", run.stderr);
     env.git(&work, &["branch", "-q", "-D", &p2]).ok();
-    let p3 = keys.kargo(Key::PgpKargo, &["propose", wt, "production"]);
+    let p3 = keys.kargo(Key::PgpKargo, &["propose", wt]);
     env.push_env(&work, &[&p3], &vars).ok();
     for (key, rule) in [
         (Key::PgpKargo, "untrusted-signature"),
@@ -609,6 +622,7 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
     env.git(&work, &["commit", "-qm", "Pin Kargo's signing key"])
         .ok();
     let server = env.server(&work);
+    keys.create(Key::SshKargo, &work, "stage/staging", &[]);
     keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
     env.push(&work, &["stage/staging"]).ok();
     let accepted = env.rev(&work, "stage/staging");
@@ -620,7 +634,7 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
         &format!("mallory@example.com {mallory}"),
     );
     env.git(&work, &["commit", "-qam", "Pin another key"]).ok();
-    keys.kargo(Key::SshMallory, &["render", w(&work), "stage/staging"]);
+    keys.kargo(Key::SshMallory, &["render", w(&work), "stage/staging", "--allow-empty"]);
     let before = env.state(&server);
     let run = env.push(&work, &["main", "stage/staging"]);
     assert_rejected(
@@ -662,7 +676,7 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
     env.git(&work, &["reset", "-q", "--hard", "HEAD~1"]).ok();
     std::fs::remove_file(server.join("hooks/pre-receive")).expect("remove server hook");
     crate::support::install_hook(&work.join(".git/hooks"), "pre-push");
-    keys.kargo(Key::Unsigned, &["render", w(&work), "stage/staging"]);
+    keys.kargo(Key::Unsigned, &["render", w(&work), "stage/staging", "--allow-empty"]);
     let before = env.state(&server);
     let run = env.push(&work, &["stage/staging"]);
     assert_ne!(run.code, 0, "{}", run.all());
@@ -673,7 +687,7 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
         &["update-ref", "refs/heads/stage/staging", &accepted],
     )
     .ok();
-    keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
+    keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging", "--allow-empty"]);
     env.push(&work, &["stage/staging"]).ok();
 }
 
@@ -704,11 +718,12 @@ fn hostile_signature_headers_fail_closed() {
     let config = keys.policy(REQUIRE_BOTH);
     let vars = [("FREIGHT_GUARD_CONFIG", config.as_str())];
     let (work, server) = repo(&env, "sha1");
+    keys.create(Key::SshKargo, &work, "stage/staging", &vars);
     keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
     env.push_env(&work, &["stage/staging"], &vars).ok();
     let accepted = env.rev(&work, "stage/staging");
     // A real signature block, to duplicate and to move under the other hash's header.
-    keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging"]);
+    keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging", "--allow-empty"]);
     let signed = env
         .git(&work, &["cat-file", "commit", "stage/staging"])
         .ok()
@@ -746,7 +761,7 @@ fn hostile_signature_headers_fail_closed() {
             &["update-ref", "refs/heads/stage/staging", &accepted],
         )
         .ok();
-        keys.kargo(Key::Unsigned, &["render", w(&work), "stage/staging"]);
+        keys.kargo(Key::Unsigned, &["render", w(&work), "stage/staging", "--allow-empty"]);
         let crafted = with_headers(&env, &work, "stage/staging", &headers);
         let before = env.state(&server);
         let run = env.push_env(&work, &["stage/staging"], &vars);

@@ -187,6 +187,21 @@ impl Env {
         self.run(c).ok().stdout.trim().to_string()
     }
 
+    /// What Kargo does for a Stage whose branch does not exist (git-clone `create: true`):
+    /// `kargo.sh init` and the push of that one `Initial commit`, which must be accepted.
+    /// Returns the commit.
+    pub fn kargo_create(&self, work: &Path, branch: &str) -> String {
+        self.kargo_create_env(work, branch, &[])
+    }
+
+    /// [`Env::kargo_create`] with extra variables for `kargo.sh` and the push.
+    pub fn kargo_create_env(&self, work: &Path, branch: &str, vars: &[(&str, &str)]) -> String {
+        let id = self.kargo_env(&["init", work.to_str().expect("utf-8"), branch], vars);
+        let run = self.push_env(work, &[branch], vars);
+        assert_eq!(run.code, 0, "Kargo's Initial commit on {branch} was refused:\n{}", run.all());
+        id
+    }
+
     pub fn rev(&self, dir: &Path, rev: &str) -> String {
         self.git(dir, &["rev-parse", rev])
             .ok()
