@@ -10,6 +10,8 @@ mod hook;
 mod hostile;
 #[path = "it/install.rs"]
 mod install;
+#[path = "it/kargo.rs"]
+mod kargo;
 #[path = "it/integrations.rs"]
 mod integrations;
 #[path = "it/modes.rs"]
