@@ -397,7 +397,7 @@ the listed keys; `freight-guard init --stdout` prints the annotated defaults.",
 a revision argument does not resolve, an `audit --ref` pattern matches no branch, or an option or its \
 environment variable (`FREIGHT_GUARD_CONFIG`, `FREIGHT_GUARD_THREADS`, `FREIGHT_GUARD_DEADLINE`) is \
 empty or invalid. Nothing can be verified, so the push is rejected. Exit status 2.\n\nFix: correct the \
-argument or variable the message names; a hook is given its input by git.",
+argument or variable the message names.",
     },
     RuleInfo {
         rule: Rule::ReadError,

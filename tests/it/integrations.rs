@@ -468,6 +468,19 @@ fn the_pre_commit_framework_runs_the_system_hook_at_commit_and_at_push() {
     assert_ne!(run.code, 0, "{}", run.all());
     assert!(run.all().contains("release-modified"), "{}", run.all());
     assert_eq!(env.state(&server), server_before);
+
+    // CI: `pre-commit run --all-files` on a checkout (detached, nothing staged) judges the
+    // whole tree, so a broken `current/` fails and a healthy one passes.
+    let healthy = env.rev(&work, "HEAD~1");
+    env.breaks("mirror-mismatch", &work);
+    for (rev, broken) in [("HEAD", true), (healthy.as_str(), false)] {
+        env.git(&work, &["checkout", "-q", "--detach", rev]).ok();
+        let mut c = env.cmd(&tool, &work);
+        c.args(["run", "--all-files"]);
+        let run = with_tool(c);
+        assert_eq!(run.code != 0, broken, "{rev}:\n{}", run.all());
+        assert_eq!(run.all().contains("mirror-mismatch"), broken, "{}", run.all());
+    }
 }
 
 /// A bare server for `layout` with `install.sh --hooks --layout` run on it; for a forge, its

@@ -306,3 +306,131 @@ fn rule_names_are_pinned() {
         ]
     );
 }
+
+#[test]
+fn check_takes_any_revision_git_takes_and_an_all_zero_base() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    env.breaks("valid", &work);
+    env.git(&work, &["tag", "v1", "HEAD~1"]).ok();
+    let short = env.rev(&work, "HEAD~1")[..10].to_string();
+    for (base, head) in [
+        ("main~1", "main"),
+        ("HEAD^", "HEAD"),
+        (short.as_str(), "HEAD"),
+        ("v1", "main"),
+        ("v1^{commit}", "@"),
+    ] {
+        let run = env.fg(&work, &["check", "--base", base, "--head", head], "");
+        assert_eq!(run.code, 0, "{base}..{head}:\n{}", run.all());
+        assert!(run.stderr.contains("1 commit(s) judged"), "{}", run.stderr);
+    }
+    env.breaks("release-modified", &work);
+    let run = env.fg(&work, &["check", "--base", "HEAD~1", "--head", "HEAD"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("release-modified"), "{}", run.stderr);
+    // What does not name a commit is bad usage, with git's reason.
+    for bad in ["no-such-branch", "HEAD~99", "main:README.md"] {
+        let run = env.fg(&work, &["check", "--base", bad, "--head", "HEAD"], "");
+        assert_eq!(run.code, 2, "{bad}:\n{}", run.all());
+        assert!(run.stderr.contains(&format!("--base `{bad}`")), "{}", run.stderr);
+        assert!(!run.stderr.contains("hook"), "{}", run.stderr);
+    }
+    // A `push` event for a new branch gives an all-zero `before`: everything the branch
+    // holds is judged, under the policy of the default branch.
+    let zero = "0".repeat(40);
+    env.kargo(&["init", work.to_str().expect("utf-8"), "stage/staging"]);
+    env.kargo(&["render", work.to_str().expect("utf-8"), "stage/staging"]);
+    let run = env.fg(
+        &work,
+        &["check", "--base", &zero, "--head", "stage/staging", "--ref", "stage/staging"],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("2 commit(s) judged"), "{}", run.stderr);
+    env.kargo(&[
+        "render",
+        work.to_str().expect("utf-8"),
+        "stage/staging",
+        "--author",
+        "Platform Engineer <platform@example.com>",
+    ]);
+    let run = env.fg(
+        &work,
+        &["check", "--base", &zero, "--head", "stage/staging", "--ref", "stage/staging"],
+        "",
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("foreign-author"), "{}", run.stderr);
+}
+
+#[test]
+fn pre_commit_with_nothing_staged_judges_the_whole_tree() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let good = env.rev(&work, "HEAD");
+    env.breaks("mirror-mismatch", &work);
+    // CI: a detached HEAD (or a pull request's branch) with nothing staged.
+    for checkout in [&["checkout", "-q", "--detach"][..], &["checkout", "-q", "-b", "feature"][..]] {
+        env.git(&work, checkout).ok();
+        for command in ["pre-commit", "hook"] {
+            let run = env.fg(&work, &[command], "");
+            assert_eq!(run.code, 1, "{checkout:?} {command}:\n{}", run.all());
+            assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+            assert!(run.stderr.contains("nothing staged"), "{}", run.stderr);
+        }
+    }
+    env.git(&work, &["checkout", "-q", "--detach", &good]).ok();
+    let run = env.fg(&work, &["pre-commit"], "");
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[test]
+fn empty_and_bad_variables_are_named_in_the_format_asked_for() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    for var in ["FREIGHT_GUARD_CONFIG", "FREIGHT_GUARD_THREADS", "FREIGHT_GUARD_DEADLINE"] {
+        let mut c = env.cmd(crate::support::BIN, &work);
+        c.args(["--format", "json", "audit"]).env(var, "");
+        let run = env.run(c);
+        assert_eq!(run.code, 2, "{var}:\n{}", run.all());
+        let v: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{var}: {e}:\n{}", run.all()));
+        assert_eq!(v["verdict"], "error");
+        assert_eq!(v["findings"][0]["rule"], "input-invalid");
+        let message = v["findings"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(var) && message.contains("empty"), "{message}");
+    }
+    // A bad value names its variable too, and the SARIF and human formats say it their way.
+    let mut c = env.cmd(crate::support::BIN, &work);
+    c.args(["--format", "sarif", "audit"]).env("FREIGHT_GUARD_THREADS", "0");
+    let run = env.run(c);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("FREIGHT_GUARD_THREADS"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"input-invalid\""), "{}", run.stdout);
+    // In a push: the hook rejects, and under GitLab every line carries GL-HOOK-ERR.
+    let server = env.server(&work);
+    env.breaks("valid", &work);
+    let before = env.state(&server);
+    for vars in [
+        &[("FREIGHT_GUARD_CONFIG", "")][..],
+        &[("FREIGHT_GUARD_DEADLINE", "soon"), ("GL_ID", "user-7")][..],
+    ] {
+        let run = env.push_env(&work, &["HEAD:main"], vars);
+        crate::support::assert_declined(&run, "input-invalid", vars[0].0);
+        assert!(run.stderr.contains(vars[0].0), "{}", run.stderr);
+        if vars.len() > 1 {
+            let ours: Vec<&str> = run
+                .stderr
+                .lines()
+                .filter_map(|l| l.strip_prefix("remote: "))
+                .filter(|l| !l.trim().is_empty())
+                .collect();
+            assert!(!ours.is_empty(), "{}", run.stderr);
+            for line in ours {
+                assert!(line.starts_with("GL-HOOK-ERR: "), "{line}\n{}", run.stderr);
+            }
+        }
+        assert_eq!(env.state(&server), before);
+    }
+}

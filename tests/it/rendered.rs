@@ -843,3 +843,180 @@ fn freight_is_known_alike_for_a_few_promotions_and_for_many() {
     expected.sort();
     assert_eq!(found, expected);
 }
+
+#[test]
+fn kargo_initial_commit_is_accepted_only_as_the_first_commit_of_a_new_branch() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    let wt = w(&work);
+    // Kargo's shape, on every class of branch: stage, review and proposal.
+    for branch in [
+        "stage/test",
+        "stage/production",
+        "kargo/promotion/review-infra-changes.01ABCDEFGHJKMNPQRSTVWXYZ00.abcdef1",
+    ] {
+        env.kargo(&["init", wt, branch]);
+        let run = env.push(&work, &[branch]).ok();
+        assert!(run.stderr.contains("freight-guard: ok"), "{branch}: {}", run.stderr);
+    }
+    // The same commit brought into an existing branch by a merge is not a branch creation.
+    let initial = env.rev(&work, "stage/test");
+    let tip = env.rev(&work, "stage/staging");
+    let mut c = env.cmd("git", &work);
+    c.args([
+        "commit-tree",
+        &format!("{tip}^{{tree}}"),
+        "-p",
+        &tip,
+        "-p",
+        &initial,
+        "-m",
+        "Merge remote-tracking branch 'origin/stage/staging' into stage/staging",
+    ])
+    .env("GIT_AUTHOR_NAME", "Kargo")
+    .env("GIT_AUTHOR_EMAIL", "no-reply@kargo.io")
+    .env("GIT_COMMITTER_NAME", "Kargo")
+    .env("GIT_COMMITTER_EMAIL", "no-reply@kargo.io");
+    let merge = env.run(c).ok().stdout.trim().to_string();
+    env.git(&work, &["update-ref", "refs/heads/stage/staging", &merge])
+        .ok();
+    // A new root with `Initial commit` and the empty tree, but under the branch's old history.
+    let before = env.state(&server);
+    let run = env.push(&work, &["stage/staging"]);
+    assert_declined(&run, "unknown-freight", "an Initial commit merged into a branch");
+    assert!(
+        run.stderr.contains(&format!("commit: {initial}")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before);
+    // A branch created by pushing an Initial commit on top of another commit.
+    env.git(&work, &["update-ref", "refs/heads/stage/staging", &tip])
+        .ok();
+    let mut c = env.cmd("git", &work);
+    c.args([
+        "commit-tree",
+        "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+        "-p",
+        &tip,
+        "-m",
+        "Initial commit",
+    ])
+    .env("GIT_AUTHOR_NAME", "Kargo")
+    .env("GIT_AUTHOR_EMAIL", "no-reply@kargo.io")
+    .env("GIT_COMMITTER_NAME", "Kargo")
+    .env("GIT_COMMITTER_EMAIL", "no-reply@kargo.io");
+    let child = env.run(c).ok().stdout.trim().to_string();
+    let run = env.push(&work, &[&format!("{child}:refs/heads/stage/levelbuilder")]);
+    assert_declined(&run, "unknown-freight", "an Initial commit with a parent");
+    assert_eq!(env.state(&server), before);
+}
+
+#[test]
+fn image_pairing_looks_only_at_manifest_files() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    let policy = env.path().join("policy.yaml");
+    env.write(
+        &policy,
+        "rendered:\n  images: [ghcr.io/code-dot-org/code-dot-org]\n",
+    );
+    let vars = [("FREIGHT_GUARD_CONFIG", w(&policy))];
+    let base = env.rev(&work, "stage/staging");
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    let render = env.kargo(&["render", w(&work), "stage/staging"]);
+    // The render plus a symlink named `link`: `bin/tool` (not a manifest) or `tool.yaml` (one).
+    let with_link = |link: &str| -> String {
+        let index = env.path().join("index.tmp");
+        let _ = std::fs::remove_file(&index);
+        let git = |args: &[&str]| {
+            let mut c = env.cmd("git", &work);
+            c.args(args).env("GIT_INDEX_FILE", &index);
+            env.run(c).ok().stdout.trim().to_string()
+        };
+        git(&["read-tree", &render]);
+        let mut c = env.cmd("git", &work);
+        c.args(["hash-object", "-w", "--stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().expect("git");
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().expect("stdin");
+            input.write_all(b"../manifests.yaml").expect("write");
+        }
+        let blob = String::from_utf8(child.wait_with_output().expect("git").stdout)
+            .expect("utf-8")
+            .trim()
+            .to_string();
+        git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("120000,{blob},{link}"),
+        ]);
+        let tree = git(&["write-tree"]);
+        let subject = git(&["log", "-1", "--format=%s", &render]);
+        let mut c = env.cmd("git", &work);
+        c.args(["commit-tree", &tree, "-p", &base, "-m", &subject])
+            .env("GIT_AUTHOR_NAME", "Kargo")
+            .env("GIT_AUTHOR_EMAIL", "no-reply@kargo.io")
+            .env("GIT_COMMITTER_NAME", "Kargo")
+            .env("GIT_COMMITTER_EMAIL", "no-reply@kargo.io");
+        env.run(c).ok().stdout.trim().to_string()
+    };
+    let yaml_link = with_link("tool.yaml");
+    let run = env.push_env(
+        &work,
+        &[&format!("{yaml_link}:refs/heads/stage/staging")],
+        &vars,
+    );
+    assert_declined(&run, "pairing-mismatch", "a symlinked manifest");
+    let tool = with_link("bin/tool");
+    let run = env.push_env(&work, &[&format!("{tool}:refs/heads/stage/staging")], &vars);
+    assert_eq!(run.code, 0, "a symlink that is not a manifest:\n{}", run.all());
+    assert_eq!(env.rev(&server, "stage/staging"), tool);
+}
+
+#[test]
+fn identities_are_literal_but_for_the_star() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    let bot = "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>";
+    let policy = env.path().join("policy.yaml");
+    env.write(
+        &policy,
+        &format!("rendered:\n  renderer: ['{bot}', 'Kargo <*@kargo.io>']\n"),
+    );
+    let vars = [("FREIGHT_GUARD_CONFIG", w(&policy))];
+    let tip = env.rev(&work, "stage/staging");
+    // The real CI identity, pasted as it is, matches itself.
+    env.kargo(&["render", w(&work), "stage/staging", "--identity", bot]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_eq!(run.code, 0, "{}", run.all());
+    // `[bot]` is not a character class: `github-actionsb` is someone else.
+    let lookalike = "github-actionsb <41898282+github-actionsb@users.noreply.github.com>";
+    env.kargo(&["render", w(&work), "stage/staging", "--identity", lookalike]);
+    let before = env.state(&server);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_declined(&run, "foreign-author", "a look-alike of the CI identity");
+    assert!(run.stderr.contains(bot), "{}", run.stderr);
+    assert_eq!(env.state(&server), before);
+    // `*` is still a wildcard.
+    env.git(
+        &work,
+        &["update-ref", "refs/heads/stage/staging", &env.rev(&server, "stage/staging")],
+    )
+    .ok();
+    env.kargo(&[
+        "render",
+        w(&work),
+        "stage/staging",
+        "--identity",
+        "Kargo <promoter@kargo.io>",
+    ]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_ne!(env.rev(&server, "stage/staging"), tip);
+}

@@ -771,3 +771,27 @@ fn hostile_signature_headers_fail_closed() {
         assert_ne!(git.code, 0, "{what}: git verify-commit accepts it");
     }
 }
+
+#[test]
+fn kargo_initial_commit_needs_the_renderer_signature_when_signing_is_required() {
+    let env = Env::new();
+    let keys = Keys::new(&env);
+    let config = keys.policy(REQUIRE_BOTH);
+    let vars = [("FREIGHT_GUARD_CONFIG", config.as_str())];
+    let (work, server) = repo(&env, "sha1");
+    for (key, rule) in [
+        (Key::Unsigned, "unsigned-commit"),
+        (Key::SshMallory, "untrusted-signature"),
+    ] {
+        for branch in ["stage/staging", "stage/production"] {
+            keys.kargo(key, &["init", w(&work), branch]);
+            let before = env.state(&server);
+            let run = env.push_env(&work, &[branch], &vars);
+            assert_rejected(&env, &run, &server, &before, rule, &format!("{key:?} {branch}"));
+            env.git(&work, &["update-ref", "-d", &format!("refs/heads/{branch}")])
+                .ok();
+        }
+    }
+    keys.create(Key::SshKargo, &work, "stage/staging", &vars);
+    keys.create(Key::PgpKargo, &work, "stage/production", &vars);
+}
