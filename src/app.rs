@@ -116,7 +116,9 @@ pub fn usage_error(e: &clap::Error, args: &[std::ffi::OsString]) -> i32 {
         e.get(clap::error::ContextKind::InvalidArg)
     {
         for (var, flag) in ENV_VARIABLES {
-            let given = args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+            let given = args
+                .iter()
+                .any(|a| a == flag || a.starts_with(&format!("{flag}=")));
             if arg.starts_with(flag) && !given && std::env::var_os(var).is_some() {
                 message = format!("{var} (which sets {flag}): {message}");
             }
@@ -656,7 +658,8 @@ fn check(cli: &Cli, base: &str, head: &str, ref_name: Option<&str>) -> Outcome {
             match found {
                 Some(r) => {
                     trusted_ref = r;
-                    repo.resolve(&trusted_ref).map(|id| (id, trusted_ref.as_str()))
+                    repo.resolve(&trusted_ref)
+                        .map(|id| (id, trusted_ref.as_str()))
                 }
                 None if cli.config.is_some() => None,
                 None => {
@@ -882,7 +885,9 @@ fn pre_commit(cli: &Cli) -> Outcome {
         }
         None if nothing_staged => (
             first_snapshot.clone(),
-            format!("the tree of the detached HEAD (nothing staged), as if committed to {first_snapshot}"),
+            format!(
+                "the tree of the detached HEAD (nothing staged), as if committed to {first_snapshot}"
+            ),
         ),
         None => (
             first_snapshot.clone(),

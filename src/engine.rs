@@ -470,13 +470,12 @@ impl<'a> Engine<'a> {
                 };
                 for id in added {
                     self.check_deadline()?;
-                    let mut found = if Some(id) == initial
-                        && self.rendered.is_initial_commit(self.repo, id)?
-                    {
-                        Vec::new()
-                    } else {
-                        self.rendered.check_commit(self.repo, id)?
-                    };
+                    let mut found =
+                        if Some(id) == initial && self.rendered.is_initial_commit(self.repo, id)? {
+                            Vec::new()
+                        } else {
+                            self.rendered.check_commit(self.repo, id)?
+                        };
                     found.extend(self.rendered.check_signature(self.repo, id, keys)?);
                     self.count(id);
                     self.record(&name, found);

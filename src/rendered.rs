@@ -231,9 +231,11 @@ impl<'p> RenderedChecker<'p> {
             return Ok(false);
         }
         let meta = repo.commit_meta(&id)?;
-        Ok(meta.message.trim_end_matches('\n') == INITIAL_COMMIT_MESSAGE
-            && self.policy.renderer.is_match(&meta.author)
-            && self.policy.renderer.is_match(&meta.committer))
+        Ok(
+            meta.message.trim_end_matches('\n') == INITIAL_COMMIT_MESSAGE
+                && self.policy.renderer.is_match(&meta.author)
+                && self.policy.renderer.is_match(&meta.committer),
+        )
     }
 
     /// The renderer rules for one commit. Findings carry the commit but no ref.

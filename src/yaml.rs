@@ -155,10 +155,15 @@ fn plain_message(text: &str) -> String {
         && let Some((position, message)) = rest.split_once(": ")
         && position.split(" column ").all(|n| n.parse::<u64>().is_ok())
     {
-        text = format!("{message} (column {})", position.split(" column ").nth(1).unwrap_or("?"));
+        text = format!(
+            "{message} (column {})",
+            position.split(" column ").nth(1).unwrap_or("?")
+        );
     }
     if let Some(cut) = text.find(", set DuplicateKeyPolicy") {
-        let tail = text[cut..].find(" (column ").map(|c| text[cut + c..].to_string());
+        let tail = text[cut..]
+            .find(" (column ")
+            .map(|c| text[cut + c..].to_string());
         text = format!("{}{}", &text[..cut], tail.unwrap_or_default());
     }
     if let Some(at) = text.find("budget breached: ") {

@@ -10,10 +10,10 @@ mod hook;
 mod hostile;
 #[path = "it/install.rs"]
 mod install;
-#[path = "it/kargo.rs"]
-mod kargo;
 #[path = "it/integrations.rs"]
 mod integrations;
+#[path = "it/kargo.rs"]
+mod kargo;
 #[path = "it/modes.rs"]
 mod modes;
 #[path = "it/policy.rs"]

@@ -86,6 +86,42 @@ fn run_action_check(env: &Env, work: &Path, inputs: &[(&str, &str)]) -> (Run, St
 }
 
 #[test]
+fn the_action_judges_a_push_that_creates_a_branch() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let wt = work.to_str().expect("utf-8");
+    env.kargo(&["init", wt, "stage/staging"]);
+    let good = env.kargo(&["render", wt, "stage/staging"]);
+    let bad = env.kargo(&[
+        "render",
+        wt,
+        "stage/staging",
+        "--author",
+        "Platform Engineer <platform@example.com>",
+    ]);
+    // GitHub's `push` event for a new branch: `before` is all zeros.
+    let zero = "0".repeat(40);
+    for (head, code) in [(good, 0), (bad, 1)] {
+        let (run, _, output) = run_action_check(
+            &env,
+            &work,
+            &[
+                ("base", &zero),
+                ("head", &head),
+                ("ref", "refs/heads/stage/staging"),
+            ],
+        );
+        assert_eq!(run.code, code, "{}", run.all());
+        let verdict = if code == 0 {
+            "verdict=pass"
+        } else {
+            "verdict=fail"
+        };
+        assert!(output.contains(verdict), "{output}");
+    }
+}
+
+#[test]
 fn the_action_annotates_the_ten_most_important_findings_and_summarises_all() {
     let env = Env::new();
     let (work, base, head) = range_with_findings(&env, 12);
@@ -479,7 +515,12 @@ fn the_pre_commit_framework_runs_the_system_hook_at_commit_and_at_push() {
         c.args(["run", "--all-files"]);
         let run = with_tool(c);
         assert_eq!(run.code != 0, broken, "{rev}:\n{}", run.all());
-        assert_eq!(run.all().contains("mirror-mismatch"), broken, "{}", run.all());
+        assert_eq!(
+            run.all().contains("mirror-mismatch"),
+            broken,
+            "{}",
+            run.all()
+        );
     }
 }
 

@@ -208,7 +208,11 @@ fn the_example_policies_accept_what_the_reference_stages_push() {
             let branch = stage.created.get(path).unwrap_or_else(|| {
                 panic!("{what}: the committed checkout {path} is not created by git-clone")
             });
-            if env.git(&server, &["rev-parse", "-q", "--verify", branch]).code != 0 {
+            if env
+                .git(&server, &["rev-parse", "-q", "--verify", branch])
+                .code
+                != 0
+            {
                 env.kargo_create_env(&work, branch, &vars);
             }
             let expected = evaluate(template, &BTreeMap::new(), &rev);
@@ -229,7 +233,11 @@ fn the_example_policies_accept_what_the_reference_stages_push() {
                     ];
                     let commit = env.kargo_env(&a, &vars);
                     let subject = env.git(&work, &["log", "-1", "--format=%B", &commit]).ok();
-                    assert_eq!(subject.stdout.trim_end(), expected, "{what}: kargo.sh drifted");
+                    assert_eq!(
+                        subject.stdout.trim_end(),
+                        expected,
+                        "{what}: kargo.sh drifted"
+                    );
                     let run = env.push_env(&work, &[target], &vars);
                     assert_eq!(run.code, 0, "{what}:\n{}", run.all());
                 }
@@ -248,8 +256,14 @@ fn the_example_policies_accept_what_the_reference_stages_push() {
                     let proposal = env.kargo_env(&a, &vars);
                     let prefix = format!("kargo/promotion/{}.", stage.name);
                     assert!(proposal.starts_with(&prefix), "{what}: {proposal}");
-                    let message = env.git(&work, &["log", "-1", "--format=%B", &proposal]).ok();
-                    assert_eq!(message.stdout.trim_end(), expected, "{what}: kargo.sh drifted");
+                    let message = env
+                        .git(&work, &["log", "-1", "--format=%B", &proposal])
+                        .ok();
+                    assert_eq!(
+                        message.stdout.trim_end(),
+                        expected,
+                        "{what}: kargo.sh drifted"
+                    );
                     let run = env.push_env(&work, &[&proposal], &vars);
                     assert_eq!(run.code, 0, "{what}: the proposal:\n{}", run.all());
                     let (title, target) = stage.pull_request.as_ref().expect("git-open-pr");
@@ -333,10 +347,15 @@ impl Life<'_> {
             "{}: {what}",
             self.label()
         );
-        self.env.git(&self.work, &["fetch", "-q", "--prune", "origin"]).ok();
+        self.env
+            .git(&self.work, &["fetch", "-q", "--prune", "origin"])
+            .ok();
         let refs = self
             .env
-            .git(&self.work, &["for-each-ref", "--format=%(refname)", "refs/heads/"])
+            .git(
+                &self.work,
+                &["for-each-ref", "--format=%(refname)", "refs/heads/"],
+            )
             .ok()
             .stdout;
         for name in refs.lines() {
@@ -345,7 +364,9 @@ impl Life<'_> {
                 continue;
             }
             let remote = format!("refs/remotes/origin/{short}");
-            let on_server = self.env.git(&self.work, &["rev-parse", "-q", "--verify", &remote]);
+            let on_server = self
+                .env
+                .git(&self.work, &["rev-parse", "-q", "--verify", &remote]);
             if on_server.code == 0 {
                 self.env
                     .git(&self.work, &["update-ref", name, on_server.stdout.trim()])
@@ -425,9 +446,17 @@ fn life_cycle(env: &Env, design: &'static str, config: Option<String>) {
         let branch = format!("stage/{stage}");
         if i == 0 {
             life.kargo(&["init", wt, &branch, "--identity", ENGINEER]);
-            life.refuse(&[&branch], "foreign-author", "an Initial commit by a person");
+            life.refuse(
+                &[&branch],
+                "foreign-author",
+                "an Initial commit by a person",
+            );
             life.kargo(&["init", wt, &branch, "--message", "Create stage branch"]);
-            life.refuse(&[&branch], life.shape_rule(), "an empty root with another message");
+            life.refuse(
+                &[&branch],
+                life.shape_rule(),
+                "an empty root with another message",
+            );
             life.kargo(&["init", wt, &branch, "--file", "manifests.yaml"]);
             life.refuse(&[&branch], life.shape_rule(), "a non-empty Initial commit");
         }
@@ -443,17 +472,32 @@ fn life_cycle(env: &Env, design: &'static str, config: Option<String>) {
 
     // The review branch, created the same way; nobody else may create it.
     life.kargo(&["init", wt, "stage/production", "--identity", ENGINEER]);
-    life.refuse(&["stage/production"], "review-bypassed", "a review branch created by a person");
+    life.refuse(
+        &["stage/production"],
+        "review-bypassed",
+        "a review branch created by a person",
+    );
     life.kargo(&["init", wt, "stage/production"]);
-    life.accept(&["stage/production"], "Kargo's Initial commit of the review branch");
+    life.accept(
+        &["stage/production"],
+        "Kargo's Initial commit of the review branch",
+    );
 
     // The first production proposal, merged by a merge commit; the proposal is then deleted.
     life.render("stage/production", &["--stage", "production"]);
-    life.refuse(&["stage/production"], "review-bypassed", "a render pushed to production");
+    life.refuse(
+        &["stage/production"],
+        "review-bypassed",
+        "a render pushed to production",
+    );
     let p1 = life.propose();
     life.accept(&[&p1], "the first proposal");
     life.kargo(&["merge", wt, &p1, "--identity", ENGINEER]);
-    life.refuse(&["stage/production"], "review-bypassed", "a merge committed by a person");
+    life.refuse(
+        &["stage/production"],
+        "review-bypassed",
+        "a merge committed by a person",
+    );
     life.kargo(&["merge", wt, &p1, "--edit"]);
     life.refuse(&["stage/production"], "merge-altered", "an edited merge");
     life.kargo(&["merge", wt, &p1]);
@@ -467,14 +511,22 @@ fn life_cycle(env: &Env, design: &'static str, config: Option<String>) {
 
     // Promotions of the new release; a no-op promotion makes no commit.
     life.render("stage/staging", &["--orphan"]);
-    life.refuse(&["+stage/staging"], "non-fast-forward", "a rewritten stage branch");
+    life.refuse(
+        &["+stage/staging"],
+        "non-fast-forward",
+        "a rewritten stage branch",
+    );
     life.refuse(&[":stage/test"], "branch-deleted", "a deleted stage branch");
     for stage in ["staging", "test"] {
         let branch = format!("stage/{stage}");
         life.render(&branch, &[]);
         life.accept(&[&branch], "a promotion");
         let tip = life.env.rev(&life.work, &branch);
-        assert_eq!(life.render(&branch, &[]), tip, "a no-op promotion made a commit");
+        assert_eq!(
+            life.render(&branch, &[]),
+            tip,
+            "a no-op promotion made a commit"
+        );
     }
 
     // The second proposal, squashed by the forge, then deleted.
@@ -508,7 +560,10 @@ fn life_cycle(env: &Env, design: &'static str, config: Option<String>) {
     assert_eq!(report["findings"], serde_json::json!([]), "{}", run.stdout);
     // main, three stages, stage/production, the open proposal.
     let branches = env
-        .git(&life.server, &["for-each-ref", "--format=%(refname)", "refs/heads/"])
+        .git(
+            &life.server,
+            &["for-each-ref", "--format=%(refname)", "refs/heads/"],
+        )
         .ok()
         .stdout;
     assert_eq!(branches.lines().count(), 6, "{branches}");

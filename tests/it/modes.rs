@@ -333,7 +333,11 @@ fn check_takes_any_revision_git_takes_and_an_all_zero_base() {
     for bad in ["no-such-branch", "HEAD~99", "main:README.md"] {
         let run = env.fg(&work, &["check", "--base", bad, "--head", "HEAD"], "");
         assert_eq!(run.code, 2, "{bad}:\n{}", run.all());
-        assert!(run.stderr.contains(&format!("--base `{bad}`")), "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("--base `{bad}`")),
+            "{}",
+            run.stderr
+        );
         assert!(!run.stderr.contains("hook"), "{}", run.stderr);
     }
     // A `push` event for a new branch gives an all-zero `before`: everything the branch
@@ -343,7 +347,15 @@ fn check_takes_any_revision_git_takes_and_an_all_zero_base() {
     env.kargo(&["render", work.to_str().expect("utf-8"), "stage/staging"]);
     let run = env.fg(
         &work,
-        &["check", "--base", &zero, "--head", "stage/staging", "--ref", "stage/staging"],
+        &[
+            "check",
+            "--base",
+            &zero,
+            "--head",
+            "stage/staging",
+            "--ref",
+            "stage/staging",
+        ],
         "",
     );
     assert_eq!(run.code, 0, "{}", run.all());
@@ -357,7 +369,15 @@ fn check_takes_any_revision_git_takes_and_an_all_zero_base() {
     ]);
     let run = env.fg(
         &work,
-        &["check", "--base", &zero, "--head", "stage/staging", "--ref", "stage/staging"],
+        &[
+            "check",
+            "--base",
+            &zero,
+            "--head",
+            "stage/staging",
+            "--ref",
+            "stage/staging",
+        ],
         "",
     );
     assert_eq!(run.code, 1, "{}", run.all());
@@ -371,7 +391,10 @@ fn pre_commit_with_nothing_staged_judges_the_whole_tree() {
     let good = env.rev(&work, "HEAD");
     env.breaks("mirror-mismatch", &work);
     // CI: a detached HEAD (or a pull request's branch) with nothing staged.
-    for checkout in [&["checkout", "-q", "--detach"][..], &["checkout", "-q", "-b", "feature"][..]] {
+    for checkout in [
+        &["checkout", "-q", "--detach"][..],
+        &["checkout", "-q", "-b", "feature"][..],
+    ] {
         env.git(&work, checkout).ok();
         for command in ["pre-commit", "hook"] {
             let run = env.fg(&work, &[command], "");
@@ -389,7 +412,11 @@ fn pre_commit_with_nothing_staged_judges_the_whole_tree() {
 fn empty_and_bad_variables_are_named_in_the_format_asked_for() {
     let env = Env::new();
     let work = env.gitops("work", &[]);
-    for var in ["FREIGHT_GUARD_CONFIG", "FREIGHT_GUARD_THREADS", "FREIGHT_GUARD_DEADLINE"] {
+    for var in [
+        "FREIGHT_GUARD_CONFIG",
+        "FREIGHT_GUARD_THREADS",
+        "FREIGHT_GUARD_DEADLINE",
+    ] {
         let mut c = env.cmd(crate::support::BIN, &work);
         c.args(["--format", "json", "audit"]).env(var, "");
         let run = env.run(c);
@@ -399,14 +426,22 @@ fn empty_and_bad_variables_are_named_in_the_format_asked_for() {
         assert_eq!(v["verdict"], "error");
         assert_eq!(v["findings"][0]["rule"], "input-invalid");
         let message = v["findings"][0]["message"].as_str().unwrap_or_default();
-        assert!(message.contains(var) && message.contains("empty"), "{message}");
+        assert!(
+            message.contains(var) && message.contains("empty"),
+            "{message}"
+        );
     }
     // A bad value names its variable too, and the SARIF and human formats say it their way.
     let mut c = env.cmd(crate::support::BIN, &work);
-    c.args(["--format", "sarif", "audit"]).env("FREIGHT_GUARD_THREADS", "0");
+    c.args(["--format", "sarif", "audit"])
+        .env("FREIGHT_GUARD_THREADS", "0");
     let run = env.run(c);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.stdout.contains("FREIGHT_GUARD_THREADS"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("FREIGHT_GUARD_THREADS"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("\"input-invalid\""), "{}", run.stdout);
     // In a push: the hook rejects, and under GitLab every line carries GL-HOOK-ERR.
     let server = env.server(&work);

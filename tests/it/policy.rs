@@ -140,3 +140,132 @@ fn rendered_settings_are_validated_with_their_lines() {
         .ok();
     }
 }
+
+#[test]
+fn a_policy_that_cannot_work_is_warned_about_and_messages_say_why() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let wt = work.to_str().expect("utf-8");
+    let server = env.server(&work);
+    // `freight: snapshot` with no snapshot branch: no promotion can ever name known freight.
+    let policy = env.path().join("policy.yaml");
+    env.write(&policy, "snapshot:\n  branches: []\n");
+    let vars = [("FREIGHT_GUARD_CONFIG", policy.to_str().expect("utf-8"))];
+    env.kargo(&["init", wt, "stage/staging"]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_eq!(run.code, 0, "{}", run.all());
+    crate::support::assert_human("policy-warning", &run.stderr);
+    env.kargo(&["render", wt, "stage/staging"]);
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    crate::support::assert_declined(&run, "unknown-freight", "no snapshot branch");
+    assert!(
+        run.stderr.contains("`snapshot.branches` is empty"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("matching  exists"), "{}", run.stderr);
+    // A warning cannot be switched off: the policy is fixed instead.
+    env.write(
+        &policy,
+        "snapshot:\n  branches: []\nrules:\n  policy-warning: allow\n",
+    );
+    let run = env.fg(
+        &work,
+        &["--config", policy.to_str().expect("utf-8"), "audit"],
+        "",
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("cannot be changed"), "{}", run.stderr);
+    // With `freight: none` there is nothing to warn about.
+    env.write(
+        &policy,
+        "snapshot:\n  branches: []\nrendered:\n  freight: none\n",
+    );
+    let run = env.push_env(&work, &["stage/staging"], &vars);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(!run.stderr.contains("policy-warning"), "{}", run.stderr);
+    assert_eq!(
+        env.rev(&server, "stage/staging"),
+        env.rev(&work, "stage/staging")
+    );
+}
+
+#[test]
+fn yaml_errors_read_as_yaml_errors() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let policy = env.path().join("policy.yaml");
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let prev = if i == 1 {
+            "a".to_string()
+        } else {
+            format!("a{}", i - 1)
+        };
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    for (text, says) in [
+        ("version: 1\nversion: 1\n", "duplicate mapping key: version"),
+        (bomb.as_str(), "alias bomb"),
+    ] {
+        env.write(&policy, text);
+        let run = env.fg(
+            &work,
+            &["--config", policy.to_str().expect("utf-8"), "audit"],
+            "",
+        );
+        assert_eq!(run.code, 2, "{}", run.all());
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+        for leak in [
+            "DuplicateKeyPolicy",
+            "Options",
+            "{ nodes",
+            "Nodes {",
+            "error: line",
+        ] {
+            assert!(!run.stderr.contains(leak), "{leak}:\n{}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn commits_judged_counts_distinct_commits() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let wt = work.to_str().expect("utf-8");
+    env.server(&work);
+    env.kargo(&["init", wt, "stage/staging"]);
+    env.kargo(&["render", wt, "stage/staging"]);
+    let tip = env.rev(&work, "stage/staging");
+    env.git(&work, &["branch", "stage/test", &tip]).ok();
+    // Two stage branches with the same two commits: each commit is counted once, and an audit
+    // counts commits, not refs.
+    let run = env.push(&work, &["stage/staging", "stage/test"]).ok();
+    assert!(run.stderr.contains(" 2 commit(s) judged"), "{}", run.stderr);
+    let policy = env.path().join("policy.yaml");
+    env.write(
+        &policy,
+        "snapshot:\n  branches: [main]\nrendered:\n  branches: ['stage/*']\n",
+    );
+    let run = env.fg(
+        &work,
+        &["--config", policy.to_str().expect("utf-8"), "audit"],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let on_main = env
+        .git(&work, &["rev-list", "--count", "main"])
+        .ok()
+        .stdout
+        .trim()
+        .parse::<usize>()
+        .expect("count");
+    assert!(
+        run.stderr
+            .contains(&format!(" {} commit(s) judged", on_main + 2)),
+        "{}",
+        run.stderr
+    );
+}

@@ -857,7 +857,11 @@ fn kargo_initial_commit_is_accepted_only_as_the_first_commit_of_a_new_branch() {
     ] {
         env.kargo(&["init", wt, branch]);
         let run = env.push(&work, &[branch]).ok();
-        assert!(run.stderr.contains("freight-guard: ok"), "{branch}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("freight-guard: ok"),
+            "{branch}: {}",
+            run.stderr
+        );
     }
     // The same commit brought into an existing branch by a merge is not a branch creation.
     let initial = env.rev(&work, "stage/test");
@@ -883,7 +887,11 @@ fn kargo_initial_commit_is_accepted_only_as_the_first_commit_of_a_new_branch() {
     // A new root with `Initial commit` and the empty tree, but under the branch's old history.
     let before = env.state(&server);
     let run = env.push(&work, &["stage/staging"]);
-    assert_declined(&run, "unknown-freight", "an Initial commit merged into a branch");
+    assert_declined(
+        &run,
+        "unknown-freight",
+        "an Initial commit merged into a branch",
+    );
     assert!(
         run.stderr.contains(&format!("commit: {initial}")),
         "{}",
@@ -975,7 +983,12 @@ fn image_pairing_looks_only_at_manifest_files() {
     assert_declined(&run, "pairing-mismatch", "a symlinked manifest");
     let tool = with_link("bin/tool");
     let run = env.push_env(&work, &[&format!("{tool}:refs/heads/stage/staging")], &vars);
-    assert_eq!(run.code, 0, "a symlink that is not a manifest:\n{}", run.all());
+    assert_eq!(
+        run.code,
+        0,
+        "a symlink that is not a manifest:\n{}",
+        run.all()
+    );
     assert_eq!(env.rev(&server, "stage/staging"), tool);
 }
 
@@ -1006,7 +1019,11 @@ fn identities_are_literal_but_for_the_star() {
     // `*` is still a wildcard.
     env.git(
         &work,
-        &["update-ref", "refs/heads/stage/staging", &env.rev(&server, "stage/staging")],
+        &[
+            "update-ref",
+            "refs/heads/stage/staging",
+            &env.rev(&server, "stage/staging"),
+        ],
     )
     .ok();
     env.kargo(&[

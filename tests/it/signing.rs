@@ -199,8 +199,7 @@ impl<'e> Keys<'e> {
     /// Kargo's `Initial commit` of `branch`, signed with `key`, pushed with `vars`.
     fn create(&self, key: Key, work: &Path, branch: &str, vars: &[(&str, &str)]) -> String {
         let signing = self.vars(key);
-        let mut pairs: Vec<(&str, &str)> =
-            signing.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+        let mut pairs: Vec<(&str, &str)> = signing.iter().map(|(k, v)| (&k[..], &v[..])).collect();
         pairs.extend_from_slice(vars);
         self.env.kargo_create_env(work, branch, &pairs)
     }
@@ -634,7 +633,10 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
         &format!("mallory@example.com {mallory}"),
     );
     env.git(&work, &["commit", "-qam", "Pin another key"]).ok();
-    keys.kargo(Key::SshMallory, &["render", w(&work), "stage/staging", "--allow-empty"]);
+    keys.kargo(
+        Key::SshMallory,
+        &["render", w(&work), "stage/staging", "--allow-empty"],
+    );
     let before = env.state(&server);
     let run = env.push(&work, &["main", "stage/staging"]);
     assert_rejected(
@@ -676,7 +678,10 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
     env.git(&work, &["reset", "-q", "--hard", "HEAD~1"]).ok();
     std::fs::remove_file(server.join("hooks/pre-receive")).expect("remove server hook");
     crate::support::install_hook(&work.join(".git/hooks"), "pre-push");
-    keys.kargo(Key::Unsigned, &["render", w(&work), "stage/staging", "--allow-empty"]);
+    keys.kargo(
+        Key::Unsigned,
+        &["render", w(&work), "stage/staging", "--allow-empty"],
+    );
     let before = env.state(&server);
     let run = env.push(&work, &["stage/staging"]);
     assert_ne!(run.code, 0, "{}", run.all());
@@ -687,7 +692,10 @@ fn keys_are_read_from_the_trusted_policy_never_from_the_push() {
         &["update-ref", "refs/heads/stage/staging", &accepted],
     )
     .ok();
-    keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging", "--allow-empty"]);
+    keys.kargo(
+        Key::SshKargo,
+        &["render", w(&work), "stage/staging", "--allow-empty"],
+    );
     env.push(&work, &["stage/staging"]).ok();
 }
 
@@ -723,7 +731,10 @@ fn hostile_signature_headers_fail_closed() {
     env.push_env(&work, &["stage/staging"], &vars).ok();
     let accepted = env.rev(&work, "stage/staging");
     // A real signature block, to duplicate and to move under the other hash's header.
-    keys.kargo(Key::SshKargo, &["render", w(&work), "stage/staging", "--allow-empty"]);
+    keys.kargo(
+        Key::SshKargo,
+        &["render", w(&work), "stage/staging", "--allow-empty"],
+    );
     let signed = env
         .git(&work, &["cat-file", "commit", "stage/staging"])
         .ok()
@@ -761,7 +772,10 @@ fn hostile_signature_headers_fail_closed() {
             &["update-ref", "refs/heads/stage/staging", &accepted],
         )
         .ok();
-        keys.kargo(Key::Unsigned, &["render", w(&work), "stage/staging", "--allow-empty"]);
+        keys.kargo(
+            Key::Unsigned,
+            &["render", w(&work), "stage/staging", "--allow-empty"],
+        );
         let crafted = with_headers(&env, &work, "stage/staging", &headers);
         let before = env.state(&server);
         let run = env.push_env(&work, &["stage/staging"], &vars);
@@ -787,9 +801,19 @@ fn kargo_initial_commit_needs_the_renderer_signature_when_signing_is_required() 
             keys.kargo(key, &["init", w(&work), branch]);
             let before = env.state(&server);
             let run = env.push_env(&work, &[branch], &vars);
-            assert_rejected(&env, &run, &server, &before, rule, &format!("{key:?} {branch}"));
-            env.git(&work, &["update-ref", "-d", &format!("refs/heads/{branch}")])
-                .ok();
+            assert_rejected(
+                &env,
+                &run,
+                &server,
+                &before,
+                rule,
+                &format!("{key:?} {branch}"),
+            );
+            env.git(
+                &work,
+                &["update-ref", "-d", &format!("refs/heads/{branch}")],
+            )
+            .ok();
         }
     }
     keys.create(Key::SshKargo, &work, "stage/staging", &vars);

@@ -198,7 +198,12 @@ impl Env {
     pub fn kargo_create_env(&self, work: &Path, branch: &str, vars: &[(&str, &str)]) -> String {
         let id = self.kargo_env(&["init", work.to_str().expect("utf-8"), branch], vars);
         let run = self.push_env(work, &[branch], vars);
-        assert_eq!(run.code, 0, "Kargo's Initial commit on {branch} was refused:\n{}", run.all());
+        assert_eq!(
+            run.code,
+            0,
+            "Kargo's Initial commit on {branch} was refused:\n{}",
+            run.all()
+        );
         id
     }
 
