@@ -1037,3 +1037,43 @@ fn identities_are_literal_but_for_the_star() {
     assert_eq!(run.code, 0, "{}", run.all());
     assert_ne!(env.rev(&server, "stage/staging"), tip);
 }
+
+#[test]
+fn audit_is_clean_while_a_proposal_holding_earlier_merges_waits_for_review() {
+    let env = Env::new();
+    // stage/production with a proposal merged by a merge commit, then one squashed.
+    let (work, server) = reviewed(&env);
+    let wt = w(&work);
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    let p2 = env.kargo(&["propose", wt]);
+    env.push(&work, &[&p2]).ok();
+    env.kargo(&["merge", wt, &p2, "--squash"]);
+    env.push(&work, &["stage/production"]).ok();
+    // The next proposal is made from stage/production's tip: it holds both forge commits.
+    env.breaks("valid", &work);
+    env.push(&work, &["HEAD:main"]).ok();
+    let p3 = env.kargo(&["propose", wt]);
+    env.push(&work, &[&p3]).ok();
+    let run = env.fg(&server, &["--format", "json", "audit"], "");
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(report["findings"], serde_json::json!([]), "{}", run.stdout);
+    // A forge merge that is not what was proposed is still found.
+    env.kargo(&["merge", wt, &p3, "--edit"]);
+    // Written into the server without a push (and so without the hook), as a later audit
+    // finds what went around it.
+    env.git(
+        &server,
+        &[
+            "fetch",
+            "-q",
+            wt,
+            "+refs/heads/stage/production:refs/heads/stage/production",
+        ],
+    )
+    .ok();
+    let run = env.fg(&server, &["audit"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("merge-altered"), "{}", run.stderr);
+}
