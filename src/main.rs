@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use freight_guard::app::{self, ENV_VARIABLES};
 
@@ -14,13 +14,11 @@ fn main() -> ExitCode {
         .map(|(var, _)| *var)
         .filter(|var| std::env::var_os(var).is_some_and(|v| v.to_string_lossy().trim().is_empty()))
         .collect();
-    for var in &empty {
-        // SAFETY: nothing else runs yet: no thread has been started, so nothing reads the
-        // environment while it changes.
-        unsafe { std::env::remove_var(var) };
-    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let code = match freight_guard::cli::Cli::try_parse_from(&args) {
+    let parsed = command_without(&empty)
+        .try_get_matches_from(&args)
+        .and_then(|matches| freight_guard::cli::Cli::from_arg_matches(&matches));
+    let code = match parsed {
         Ok(cli) if empty.is_empty() => app::run(cli),
         Ok(cli) => app::usage_failure(
             cli.format,
@@ -39,4 +37,29 @@ fn main() -> ExitCode {
         Err(e) => app::usage_error(&e, &args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(3))
+}
+
+/// The command line, with the options whose variables are set but empty no longer read from
+/// the environment: they are reported by name instead.
+fn command_without(empty: &[&str]) -> clap::Command {
+    let mut command = freight_guard::cli::Cli::command();
+    for var in empty {
+        let Some((_, flag)) = ENV_VARIABLES.iter().find(|(v, _)| v == var) else {
+            continue;
+        };
+        let id = flag.trim_start_matches('-');
+        if command.get_arguments().any(|a| a.get_id() == id) {
+            command = command.mut_arg(id, |a| a.env(None));
+        }
+        for sub in ["pre-receive", "pre-push", "hook"] {
+            command = command.mut_subcommand(sub, |s| {
+                if s.get_arguments().any(|a| a.get_id() == id) {
+                    s.mut_arg(id, |a| a.env(None))
+                } else {
+                    s
+                }
+            });
+        }
+    }
+    command
 }
