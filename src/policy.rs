@@ -998,6 +998,19 @@ mod tests {
     }
 
     #[test]
+    fn identities_are_literal_but_for_the_star() {
+        let bot = "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>";
+        let p = Patterns::identities(&[bot, "Kargo <*@kargo.io>", "a\\b? {x} <c@d>"]);
+        assert!(p.is_match(bot));
+        assert!(!p.is_match("github-actionsb <41898282+github-actionsb@users.noreply.github.com>"));
+        assert!(p.is_match("Kargo <promoter@kargo.io>"));
+        assert!(p.is_match("Kargo <a/b@kargo.io>"));
+        assert!(!p.is_match("Kargo <promoter@kargo.io.evil>"));
+        assert!(p.is_match("a\\b? {x} <c@d>"));
+        assert!(!p.is_match("a\\bz {x} <c@d>"));
+    }
+
+    #[test]
     fn release_names() {
         let s = Policy::default().snapshot;
         assert!(s.is_release_name(format!("git-{}", "a".repeat(40)).as_bytes()));

@@ -302,6 +302,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parser_messages_are_plain() {
+        assert_eq!(
+            plain_message(
+                "error: line 2 column 1: duplicate mapping key: version, set DuplicateKeyPolicy in Options if acceptable"
+            ),
+            "duplicate mapping key: version (column 1)"
+        );
+        let bomb =
+            plain_message("error: line 5 column 30: budget breached: Nodes { nodes: 50001 }");
+        assert!(
+            bomb.starts_with("the document goes over the parser's limit on nodes"),
+            "{bomb}"
+        );
+        assert!(!bomb.contains('{'), "{bomb}");
+        assert_eq!(plain_message("unclosed bracket"), "unclosed bracket");
+    }
+
+    #[test]
     fn keeps_lines_of_keys_and_values() {
         let node = parse("a: 1\nb:\n  c: [x, y]\n", Limits::SMALL).expect("valid yaml");
         let b = node.get("b").expect("b");
