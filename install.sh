@@ -418,7 +418,7 @@ run_demo() {
 
         echo
         if [ "$ok" = 1 ]; then
-            say "DEMO PASSED: freight-guard accepted the valid release and Kargo's render, and rejected the broken release and the hand-made stage commit."
+            say "DEMO PASSED: freight-guard accepted the valid release, Kargo's creation of stage/staging and its render, and rejected the broken release and the hand-made stage commit."
         else
             say "DEMO FAILED: see the output above."
         fi
