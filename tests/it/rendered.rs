@@ -863,6 +863,18 @@ fn kargo_initial_commit_is_accepted_only_as_the_first_commit_of_a_new_branch() {
             run.stderr
         );
     }
+    // A proposal holding nothing but an Initial commit cannot empty production: merged, the
+    // proposal commit lands on the review branch and is judged by the renderer rules.
+    let proposal = "kargo/promotion/review-infra-changes.01ABCDEFGHJKMNPQRSTVWXYZ00.abcdef1";
+    let p1 = env.kargo(&["propose", wt]);
+    env.push(&work, &[&p1]).ok();
+    env.kargo(&["merge", wt, &p1]);
+    env.push(&work, &["stage/production"]).ok();
+    env.kargo(&["merge", wt, proposal]);
+    let before = env.state(&server);
+    let run = env.push(&work, &["stage/production"]);
+    assert_declined(&run, "unknown-freight", "a merged empty proposal");
+    assert_eq!(env.state(&server), before);
     // The same commit brought into an existing branch by a merge is not a branch creation.
     let initial = env.rev(&work, "stage/test");
     let tip = env.rev(&work, "stage/staging");
