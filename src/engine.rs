@@ -8,24 +8,14 @@ use std::time::Instant;
 
 use gix::ObjectId;
 
+use crate::contracts::rendered::{Class, RenderedChecker, Review};
+use crate::contracts::snapshot::SnapshotChecker;
 use crate::finding::Finding;
-use crate::policy::{Policy, SigningClass};
-use crate::rendered::{Class, PUSHER_VARIABLES, Pusher, RenderedChecker, Review};
-use crate::repo::{ReadError, Repo};
+use crate::git::repo::{ReadError, Repo};
+use crate::git::walk;
+use crate::policy::{POLICY_FILE, Policy, SigningClass};
+use crate::push::{PUSHER_VARIABLES, PusherCheck, RefUpdate, RefView};
 use crate::rules::Rule;
-use crate::snapshot::SnapshotChecker;
-use crate::walk;
-
-/// The name of the policy file inside the repository.
-pub const POLICY_FILE: &str = ".freight-guard.yaml";
-
-/// One ref moving from `old` to `new` (`None`: created / deleted).
-#[derive(Debug, Clone)]
-pub struct RefUpdate {
-    pub name: String,
-    pub old: Option<ObjectId>,
-    pub new: Option<ObjectId>,
-}
 
 /// Commits judged on one thread before a push's commits are spread over more.
 const MIN_COMMITS_PER_THREAD: usize = 16;
@@ -64,27 +54,6 @@ pub enum Stop {
     Read(#[from] ReadError),
     #[error("the deadline of {0:.1} s passed before every commit was judged")]
     Deadline(f64),
-}
-
-/// Where the branch tips that an update is judged against (review, proposal and snapshot
-/// branches) are read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefView {
-    /// `refs/heads/*`: the server's own branches (pre-receive).
-    Heads,
-    /// `refs/remotes/<remote>/*`: the remote as last fetched (pre-push).
-    Remote(String),
-    /// `refs/heads/*` and every remote's tracking branches (check, audit).
-    All,
-}
-
-/// Whether the pusher is checked, and who the server says pushed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PusherCheck {
-    /// Not a server hook: nobody vouches for a pusher.
-    Off,
-    /// A server hook: the pusher its platform reported, if any.
-    Server(Option<Pusher>),
 }
 
 /// Judges ref updates under one policy, sharing memoized verdicts across updates and commits.
@@ -558,12 +527,12 @@ impl<'a> Engine<'a> {
                     }
                 }
                 if key_changed {
-                    let source = crate::signing::TreeSource {
+                    let source = crate::contracts::signing::TreeSource {
                         repo: self.repo,
                         tree: self.repo.commit(&new)?.tree,
                         label: format!("{} after the push", update.name),
                     };
-                    crate::signing::Trust::load(&policy.signing, &source)
+                    crate::contracts::signing::Trust::load(&policy.signing, &source)
                         .err()
                         .unwrap_or_default()
                         .into_iter()

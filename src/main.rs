@@ -4,23 +4,20 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 
-use freight_guard::app::{self, ENV_VARIABLES};
+use freight_guard::modes::{self, usage};
+use freight_guard::outcome::ExitStatus;
 
 fn main() -> ExitCode {
     // A variable that is set but empty (`FREIGHT_GUARD_CONFIG=`) is a mistake to report by
     // name, not a value for clap to reject as if a flag had been given without one.
-    let empty: Vec<&str> = ENV_VARIABLES
-        .iter()
-        .map(|(var, _)| *var)
-        .filter(|var| std::env::var_os(var).is_some_and(|v| v.to_string_lossy().trim().is_empty()))
-        .collect();
+    let empty = usage::empty_variables();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let parsed = command_without(&empty)
         .try_get_matches_from(&args)
         .and_then(|matches| freight_guard::cli::Cli::from_arg_matches(&matches));
-    let code = match parsed {
-        Ok(cli) if empty.is_empty() => app::run(cli),
-        Ok(cli) => app::usage_failure(
+    let status = match parsed {
+        Ok(cli) if empty.is_empty() => modes::run(cli),
+        Ok(cli) => usage::failure(
             cli.format,
             cli.color,
             empty
@@ -31,12 +28,12 @@ fn main() -> ExitCode {
         // Help and version are successes.
         Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            0
+            ExitStatus::Ok
         }
         // Every other parse error is bad usage (2), reported in the format asked for.
-        Err(e) => app::usage_error(&e, &args),
+        Err(e) => usage::clap_error(&e, &args),
     };
-    ExitCode::from(u8::try_from(code).unwrap_or(3))
+    ExitCode::from(status.code())
 }
 
 /// The command line, with the options whose variables are set but empty no longer read from
@@ -44,7 +41,7 @@ fn main() -> ExitCode {
 fn command_without(empty: &[&str]) -> clap::Command {
     let mut command = freight_guard::cli::Cli::command();
     for var in empty {
-        let Some((_, flag)) = ENV_VARIABLES.iter().find(|(v, _)| v == var) else {
+        let Some((_, flag)) = usage::ENV_VARIABLES.iter().find(|(v, _)| v == var) else {
             continue;
         };
         let id = flag.trim_start_matches('-');

@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use serde_sarif::sarif;
 use sha2::{Digest, Sha256};
 
-use crate::engine::POLICY_FILE;
 use crate::finding::Finding;
-use crate::report::{Outcome, exit};
+use crate::outcome::{ExitStatus, Outcome};
+use crate::policy::POLICY_FILE;
 use crate::rules::{RULES, Severity};
 
 /// The SARIF schema a log names.
@@ -138,10 +138,10 @@ pub fn render(outcome: &Outcome) -> String {
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .rules(rules())
         .build();
-    let code = outcome.exit_code();
+    let status = outcome.exit_status();
     let invocation = sarif::Invocation::builder()
-        .execution_successful(code == exit::OK || code == exit::VIOLATION)
-        .exit_code(i64::from(code))
+        .execution_successful(matches!(status, ExitStatus::Ok | ExitStatus::Violation))
+        .exit_code(i64::from(status.code()))
         .build();
     // Findings set to `allow` never reach an outcome (`app::apply_severities` drops them).
     let results: Vec<sarif::Result> = outcome.findings.iter().map(result).collect();

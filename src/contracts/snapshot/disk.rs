@@ -13,17 +13,14 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::app::{apply_severities, failed, load_policy, open_repo};
-use crate::cli::Cli;
-use crate::finding::Finding;
-use crate::policy::SnapshotPolicy;
-use crate::repo::display_path;
-use crate::report::Outcome;
-use crate::rules::Rule;
-use crate::snapshot::{
+use crate::contracts::snapshot::{
     self, MAX_LISTED_PATHS, MAX_RECORD_BYTES, Record, identity, is_full_hex, oversized_record,
     validate_record,
 };
+use crate::finding::Finding;
+use crate::git::repo::display_path;
+use crate::policy::SnapshotPolicy;
+use crate::rules::Rule;
 
 /// What one path inside a snapshot directory is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,32 +35,19 @@ enum Node {
     Other,
 }
 
-pub fn check(cli: &Cli) -> Outcome {
-    let repo = match open_repo(cli) {
-        Ok(r) => r,
-        Err(e) => return failed(Rule::ReadError, e.to_string()),
-    };
-    let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
-        return failed(
-            Rule::InputInvalid,
-            "--worktree needs a repository with a work tree",
-        );
-    };
-    let head = repo.resolve("HEAD");
-    let policy = match load_policy(cli, Some(&repo), head.map(|h| (h, "HEAD"))) {
-        Ok(p) => p,
-        Err(outcome) => return *outcome,
-    };
+/// Judge every freight root under `workdir`: how many there are, and the findings (paths
+/// relative to `workdir`).
+pub fn check(workdir: &Path, policy: &SnapshotPolicy) -> (usize, Vec<Finding>) {
     let mut findings = Vec::new();
-    let roots = find_roots(&workdir, &policy.snapshot);
+    let roots = find_roots(workdir, policy);
     for root in &roots {
         let rel = display_path(
-            root.strip_prefix(&workdir)
+            root.strip_prefix(workdir)
                 .unwrap_or(root)
                 .as_os_str()
                 .as_bytes(),
         );
-        match check_root(&policy.snapshot, root) {
+        match check_root(policy, root) {
             Ok(local) => findings.extend(local.into_iter().map(|mut f| {
                 let p = f.path.take().unwrap_or_default();
                 f.path = Some(if p.is_empty() {
@@ -76,11 +60,7 @@ pub fn check(cli: &Cli) -> Outcome {
             Err(e) => findings.push(Finding::new(Rule::ReadError, e).at(rel.clone())),
         }
     }
-    Outcome {
-        findings: apply_severities(&policy, findings),
-        commits_judged: 0,
-        subject: format!("{} freight root(s) on disk", roots.len()),
-    }
+    (roots.len(), findings)
 }
 
 fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Vec<PathBuf> {

@@ -16,8 +16,8 @@ use pgp::packet::SignatureType;
 use pgp::types::KeyDetails;
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
+use crate::git::repo::FileAt;
 use crate::policy::{SigningClass, SigningPolicy};
-use crate::repo::FileAt;
 
 /// The most bytes of a key file that are read.
 pub const MAX_KEY_FILE_BYTES: usize = 1 << 20;
@@ -222,7 +222,7 @@ impl KeySource for DirSource {
 
 /// Key files in a commit's tree: the commit the policy file itself was read from.
 pub struct TreeSource<'a> {
-    pub repo: &'a crate::repo::Repo,
+    pub repo: &'a crate::git::repo::Repo,
     pub tree: gix::ObjectId,
     /// How the commit is named in messages (`main`, `HEAD`).
     pub label: String,

@@ -5,16 +5,22 @@
 //! (unknown key, wrong type, bad pattern) with its line before failing, so one run shows them
 //! all. Keys that are left out keep their defaults. Checks only ever see a validated `Policy`.
 
+pub mod load;
+
 use std::collections::BTreeMap;
 
 use globset::{Glob, GlobBuilder, GlobMatcher};
 
+use crate::cfg::yaml::{self, Limits, Node, Value};
+use crate::finding::Finding;
 use crate::rules::{Rule, Severity};
-use crate::yaml::{self, Limits, Node, Value};
 
 /// The annotated defaults that `freight-guard init` writes. A unit test pins that parsing this
 /// text gives exactly [`Policy::default`].
 pub const DEFAULT_POLICY_YAML: &str = include_str!("default-policy.yaml");
+
+/// The name of the policy file inside the repository.
+pub const POLICY_FILE: &str = ".freight-guard.yaml";
 
 /// The largest policy file read, in bytes.
 pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
@@ -339,8 +345,8 @@ pub struct Policy {
     pub rendered: RenderedPolicy,
     pub signing: SigningPolicy,
     /// The keys `signing` names, once loaded from the policy's trusted source
-    /// (`crate::app::load_policy`); empty until then.
-    pub trust: crate::signing::Trust,
+    /// (`policy::load`); empty until then.
+    pub trust: crate::contracts::signing::Trust,
     /// Severity overrides from `rules:`.
     pub severities: BTreeMap<Rule, Severity>,
 }
@@ -388,7 +394,7 @@ impl Default for Policy {
                 images: Vec::new(),
             },
             signing: SigningPolicy::default(),
-            trust: crate::signing::Trust::default(),
+            trust: crate::contracts::signing::Trust::default(),
             severities: BTreeMap::new(),
         }
     }
@@ -404,6 +410,22 @@ impl Policy {
     }
 
     /// Parse and validate policy text. `origin` names where it came from, for messages.
+    /// Apply the policy's severities; drop `allow`ed findings. Operational rules keep their
+    /// built-in severity: a policy cannot silence them.
+    pub fn apply_severities(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter_map(|mut f| {
+                f.severity = if f.rule.is_operational() {
+                    f.rule.info().default_severity
+                } else {
+                    self.severity(f.rule)
+                };
+                (f.severity != Severity::Allow).then_some(f)
+            })
+            .collect()
+    }
+
     /// What makes a valid policy unable to work as written (`policy-warning`).
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();

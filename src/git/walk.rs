@@ -9,7 +9,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 use gix::ObjectId;
 
-use crate::repo::{ReadError, Repo};
+use crate::git::repo::{ReadError, Repo};
 
 /// How many extra uninteresting commits to walk after the queue turned all-uninteresting.
 const SLOP: usize = 8;

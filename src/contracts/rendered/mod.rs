@@ -6,19 +6,20 @@
 //! id. [`RenderedChecker::check_review`] decides how each commit added to a review branch got
 //! there. Which commits are judged, and the history-shape rules, live in the engine.
 
+pub mod images;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use gix::ObjectId;
 use gix::objs::tree::EntryKind;
 
+use crate::contracts::signing::{self, Trust, Verdict};
+use crate::contracts::snapshot::{MAX_LISTED_PATHS, diff_trees};
 use crate::finding::Finding;
-use crate::images;
+use crate::git::repo::{Entry, ReadError, Repo, display_path};
 use crate::policy::{FreightMode, RenderedPolicy, SigningClass};
-use crate::repo::{Entry, ReadError, Repo, display_path};
 use crate::rules::Rule;
-use crate::signing::{self, Trust, Verdict};
-use crate::snapshot::{MAX_LISTED_PATHS, diff_trees};
 
 /// The largest rendered YAML file whose images are read.
 pub const MAX_MANIFEST_BYTES: u64 = 32 * 1024 * 1024;
@@ -45,37 +46,6 @@ impl Class {
         } else {
             None
         }
-    }
-}
-
-/// Who pushed, as the hosting platform reports it to the hook.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pusher {
-    pub login: String,
-    /// The environment variable it came from.
-    pub source: &'static str,
-}
-
-/// The platform variables naming the pusher, most specific first: GitHub Enterprise Server,
-/// GitLab (username, then the `user-N` id), Gitea/Forgejo, gitolite, git http-backend.
-pub const PUSHER_VARIABLES: [&str; 6] = [
-    "GITHUB_USER_LOGIN",
-    "GL_USERNAME",
-    "GL_ID",
-    "GITEA_PUSHER_NAME",
-    "GL_USER",
-    "REMOTE_USER",
-];
-
-impl Pusher {
-    /// The pusher named by the first platform variable that is set and not empty.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Option<Pusher> {
-        PUSHER_VARIABLES.iter().find_map(|var| {
-            get(var)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .map(|login| Pusher { login, source: var })
-        })
     }
 }
 
@@ -669,7 +639,7 @@ impl<'p> RenderedChecker<'p> {
                                 Rule::MergeAltered,
                                 format!(
                                     "the merge's tree differs from the tree of the proposal commit {other} it merges, {}",
-                                    crate::snapshot::in_paths(count)
+                                    crate::contracts::snapshot::in_paths(count)
                                 ),
                             )
                             .with_details(details),
@@ -805,23 +775,5 @@ mod tests {
         assert_eq!(first_git_tag(&format!("Render from git-{sha}0")), None);
         assert_eq!(first_git_tag(&format!("Render from xgit-{sha}")), None);
         assert_eq!(first_git_tag("Render from git-abc"), None);
-    }
-
-    #[test]
-    fn pusher_comes_from_the_most_specific_variable() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        let p = Pusher::from_env(env(&[("REMOTE_USER", "web"), ("GL_USERNAME", "alice")]));
-        assert_eq!(
-            p.map(|p| (p.login, p.source)),
-            Some(("alice".into(), "GL_USERNAME"))
-        );
-        assert_eq!(Pusher::from_env(env(&[("GL_USER", " ")])), None);
     }
 }

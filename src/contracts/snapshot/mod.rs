@@ -6,6 +6,8 @@
 //! ids of `current/` and of its release directory are compared; they are only diffed, to name
 //! the differing paths, when they differ).
 
+pub mod disk;
+
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -13,11 +15,11 @@ use gix::ObjectId;
 use gix::objs::tree::EntryKind;
 use globset::GlobMatcher;
 
+use crate::cfg::yaml::{self, Limits, Node, Value};
 use crate::finding::Finding;
+use crate::git::repo::{CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, display_path};
 use crate::policy::SnapshotPolicy;
-use crate::repo::{CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, display_path};
 use crate::rules::Rule;
-use crate::yaml::{self, Limits, Node, Value};
 
 /// The largest record (`freight.yaml`) read, in bytes.
 pub const MAX_RECORD_BYTES: u64 = 64 * 1024;
@@ -1003,7 +1005,7 @@ pub fn validate_record(
     record.package_type = text_of("packageType");
     let mismatch = |msg: String| Finding::new(Rule::IdentityMismatch, msg).at(path.to_string());
     if let (Some(tag), Some(image_ref)) = (record.tag.as_deref(), text_of("image.ref"))
-        && crate::images::image_tag(&image_ref) != Some(tag)
+        && crate::contracts::rendered::images::image_tag(&image_ref) != Some(tag)
     {
         out.push(mismatch(format!(
             "`{path}`: image.ref `{image_ref}` is not tagged `{tag}`"

@@ -8,7 +8,7 @@ use std::path::Path;
 use gix::ObjectId;
 use gix::objs::tree::{Entry as TreeEntry, EntryKind};
 
-use crate::repo::{ReadError, Repo, display_path};
+use crate::git::repo::{ReadError, Repo, display_path};
 
 /// Build the tree of the index at `path` and return its id.
 pub fn staged_tree(repo: &Repo, path: &Path) -> Result<ObjectId, ReadError> {

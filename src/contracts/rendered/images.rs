@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::yaml::{self, Limits, YamlError};
+use crate::cfg::yaml::{self, Limits, YamlError};
 
 /// One `image:` value and the line it is on.
 #[derive(Debug, Clone, PartialEq, Eq)]

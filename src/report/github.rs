@@ -8,7 +8,8 @@
 use std::io::Write;
 
 use crate::finding::Finding;
-use crate::report::{Outcome, summary_line};
+use crate::outcome::Outcome;
+use crate::report::human::summary_line;
 use crate::rules::Severity;
 
 /// Annotations GitHub shows per step.

@@ -1,0 +1,7 @@
+//! The contract families, one folder each: the snapshot contract (release directories and their
+//! `current/` mirror), the rendered-branch contract (renderer, review, freight, images) and
+//! commit signing.
+
+pub mod rendered;
+pub mod signing;
+pub mod snapshot;

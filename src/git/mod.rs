@@ -1,0 +1,6 @@
+//! The only code that reads git objects and refs (through gix): the repository with git's push
+//! quarantine and its caches, the commit walk, the index.
+
+pub mod index;
+pub mod repo;
+pub mod walk;

@@ -1,0 +1,123 @@
+//! The modes. Each builds its input (hook lines, a range, the index, the work tree) and hands
+//! it to the shared pipeline in [`session`]; [`run`] reports the outcome and maps it to the
+//! exit status.
+
+pub mod audit;
+pub mod check;
+pub mod hook_input;
+pub mod platform;
+pub mod pre_commit;
+pub mod pre_push;
+pub mod pre_receive;
+pub mod session;
+pub mod usage;
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{Cli, Command};
+use crate::outcome::{ExitStatus, Outcome};
+use crate::policy::{DEFAULT_POLICY_YAML, POLICY_FILE};
+use crate::report;
+use crate::rules::{RULES, Rule};
+
+/// Run the command, report its outcome, and return the exit status.
+pub fn run(cli: Cli) -> ExitStatus {
+    let result = match &cli.command {
+        Command::Explain { markdown: true, .. } => {
+            report::print_out(&crate::rules::markdown());
+            return ExitStatus::Ok;
+        }
+        Command::Explain { rule, .. } => return explain(rule.as_deref()),
+        Command::Init { stdout, force } => return init(&cli, *stdout, *force),
+        Command::PreReceive { deadline } => pre_receive::run(&cli, *deadline),
+        Command::PrePush {
+            remote, deadline, ..
+        } => pre_push::run(&cli, remote, *deadline),
+        Command::PreCommit { worktree: false } => pre_commit::run(&cli),
+        Command::PreCommit { worktree: true } => pre_commit::worktree(&cli),
+        Command::Check {
+            base,
+            head,
+            ref_name,
+        } => check::run(&cli, base, head, ref_name.as_deref()),
+        Command::Audit { refs } => audit::run(&cli, refs),
+        Command::Hook { deadline } => pre_push::framework(&cli, *deadline),
+    };
+    let outcome = result.unwrap_or_else(Outcome::from);
+    let prefix =
+        platform::gitlab_prefix().filter(|_| matches!(cli.command, Command::PreReceive { .. }));
+    report::emit(&outcome, cli.format, cli.color, prefix);
+    outcome.exit_status()
+}
+
+fn explain(rule: Option<&str>) -> ExitStatus {
+    let Some(name) = rule else {
+        let listing: String = RULES
+            .iter()
+            .map(|info| {
+                format!(
+                    "{:<24} {:<5} {}\n",
+                    info.name,
+                    info.default_severity.as_str(),
+                    info.summary
+                )
+            })
+            .collect();
+        report::print_out(&listing);
+        return ExitStatus::Ok;
+    };
+    match Rule::from_name(name) {
+        Some(rule) => {
+            let info = rule.info();
+            report::print_out(&format!(
+                "{}\n\n{}\n\ndefault severity: {}\n\n{}\n",
+                info.name, info.summary, info.default_severity, info.explanation
+            ));
+            ExitStatus::Ok
+        }
+        None => {
+            report::print_err(&format!(
+                "freight-guard: unknown rule `{name}`; `freight-guard explain` lists the rules\n"
+            ));
+            ExitStatus::Usage
+        }
+    }
+}
+
+fn init(cli: &Cli, stdout: bool, force: bool) -> ExitStatus {
+    if stdout {
+        report::print_out(DEFAULT_POLICY_YAML);
+        return ExitStatus::Ok;
+    }
+    let dir = match &cli.repo {
+        Some(p) => p.clone(),
+        None => match session::open_repo(cli)
+            .ok()
+            .and_then(|r| r.workdir().map(Path::to_path_buf))
+        {
+            Some(w) => w,
+            None => PathBuf::from("."),
+        },
+    };
+    let path = dir.join(POLICY_FILE);
+    if path.exists() && !force {
+        report::print_err(&format!(
+            "freight-guard: {} exists; use --force to overwrite it, or --stdout to print the defaults\n",
+            path.display()
+        ));
+        return ExitStatus::Usage;
+    }
+    match std::fs::write(&path, DEFAULT_POLICY_YAML) {
+        Ok(()) => {
+            report::print_err(&format!("freight-guard: wrote {}\n", path.display()));
+            ExitStatus::Ok
+        }
+        Err(e) => {
+            report::print_err(&format!(
+                "freight-guard: cannot write {}: {e}\n",
+                path.display()
+            ));
+            ExitStatus::Usage
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Where the trusted policy comes from (contracts §3): `--config` / `FREIGHT_GUARD_CONFIG` (a
+//! server-side file), else `.freight-guard.yaml` at the trusted revision, else the built-in
+//! defaults; and the keys its `signing` section names, from the same place.
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+
+use crate::contracts::signing::{DirSource, KeySource, NoSource, TreeSource, Trust};
+use crate::finding::Finding;
+use crate::git::repo::{FileAt, ReadError, Repo};
+use crate::policy::{MAX_POLICY_BYTES, POLICY_FILE, Policy, Problem};
+use crate::rules::Rule;
+
+/// Why no policy could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The policy (or a key file it names) is invalid: every problem, with lines.
+    #[error("the policy {origin} is invalid ({} problem(s))", problems.len())]
+    Invalid {
+        origin: String,
+        problems: Vec<Problem>,
+    },
+    /// The trusted revision could not be read.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+}
+
+impl LoadError {
+    /// The finding this error is reported as.
+    pub fn finding(&self) -> Finding {
+        match self {
+            LoadError::Invalid { origin, problems } => {
+                let details = problems
+                    .iter()
+                    .map(|p| {
+                        if p.line > 0 {
+                            format!("{origin}:{}: {}", p.line, p.message)
+                        } else {
+                            format!("{origin}: {}", p.message)
+                        }
+                    })
+                    .collect();
+                Finding::new(Rule::PolicyInvalid, self.to_string())
+                    .at(origin.clone())
+                    .with_details(details)
+            }
+            LoadError::Read(e) => Finding::new(Rule::ReadError, e.to_string()),
+        }
+    }
+}
+
+fn one(message: String) -> Vec<Problem> {
+    vec![Problem { line: 0, message }]
+}
+
+/// Load the policy: `config`, else `.freight-guard.yaml` at `trusted` (a commit and the label
+/// it is shown with), else the defaults.
+pub fn load(
+    config: Option<&Path>,
+    repo: Option<&Repo>,
+    trusted: Option<(ObjectId, &str)>,
+) -> Result<Policy, LoadError> {
+    let invalid = |origin: &str, problems: Vec<Problem>| LoadError::Invalid {
+        origin: origin.to_string(),
+        problems,
+    };
+    if let Some(path) = config {
+        let origin = path.display().to_string();
+        let meta = std::fs::metadata(path)
+            .map_err(|e| invalid(&origin, one(format!("cannot read it: {e}"))))?;
+        if meta.len() > MAX_POLICY_BYTES as u64 {
+            return Err(invalid(
+                &origin,
+                one(format!(
+                    "it is {} bytes; at most {MAX_POLICY_BYTES} are read",
+                    meta.len()
+                )),
+            ));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| invalid(&origin, one(format!("cannot read it: {e}"))))?;
+        let policy = Policy::from_yaml(&text).map_err(|p| invalid(&origin, p))?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let source = DirSource(if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        });
+        return with_trust(policy, &source).map_err(|p| invalid(&origin, p));
+    }
+    let (Some(repo), Some((commit, label))) = (repo, trusted) else {
+        return with_trust(Policy::default(), &NoSource)
+            .map_err(|p| invalid("built-in defaults", p));
+    };
+    let origin = format!("{label}:{POLICY_FILE}");
+    let tree = repo.commit(&commit)?.tree;
+    let bytes = match repo.file_at(&tree, POLICY_FILE.as_bytes(), MAX_POLICY_BYTES as u64)? {
+        FileAt::Missing => None,
+        FileAt::Bytes(bytes) => Some(bytes),
+        // Reported as not UTF-8 below: a non-file or oversized policy is invalid.
+        FileAt::NotRegular | FileAt::TooLarge(_) => Some(vec![0xff]),
+    };
+    let source = TreeSource {
+        repo,
+        tree,
+        label: label.to_string(),
+    };
+    match bytes {
+        None => with_trust(Policy::default(), &source).map_err(|p| invalid(&origin, p)),
+        Some(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Policy::from_yaml(&text)
+                .and_then(|policy| with_trust(policy, &source))
+                .map_err(|p| invalid(&origin, p)),
+            Err(_) => Err(invalid(
+                &origin,
+                one("it is not a UTF-8 text file of at most 1 MiB".into()),
+            )),
+        },
+    }
+}
+
+/// Load the key files `policy.signing` names from `source` into `policy.trust`.
+pub fn with_trust(mut policy: Policy, source: &dyn KeySource) -> Result<Policy, Vec<Problem>> {
+    policy.trust = Trust::load(&policy.signing, source).map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|message| Problem { line: 0, message })
+            .collect::<Vec<_>>()
+    })?;
+    Ok(policy)
+}

@@ -1,0 +1,86 @@
+//! The vocabulary of what is judged: ref updates, where branch tips are read, and who pushed.
+
+use gix::ObjectId;
+
+/// One ref moving from `old` to `new` (`None`: created / deleted).
+#[derive(Debug, Clone)]
+pub struct RefUpdate {
+    pub name: String,
+    pub old: Option<ObjectId>,
+    pub new: Option<ObjectId>,
+}
+
+/// Where the branch tips that an update is judged against (review, proposal and snapshot
+/// branches) are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefView {
+    /// `refs/heads/*`: the server's own branches (pre-receive).
+    Heads,
+    /// `refs/remotes/<remote>/*`: the remote as last fetched (pre-push).
+    Remote(String),
+    /// `refs/heads/*` and every remote's tracking branches (check, audit).
+    All,
+}
+
+/// Whether the pusher is checked, and who the server says pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PusherCheck {
+    /// Not a server hook: nobody vouches for a pusher.
+    Off,
+    /// A server hook: the pusher its platform reported, if any.
+    Server(Option<Pusher>),
+}
+
+/// Who pushed, as the hosting platform reports it to the hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pusher {
+    pub login: String,
+    /// The environment variable it came from.
+    pub source: &'static str,
+}
+
+/// The platform variables naming the pusher, most specific first: GitHub Enterprise Server,
+/// GitLab (username, then the `user-N` id), Gitea/Forgejo, gitolite, git http-backend.
+pub const PUSHER_VARIABLES: [&str; 6] = [
+    "GITHUB_USER_LOGIN",
+    "GL_USERNAME",
+    "GL_ID",
+    "GITEA_PUSHER_NAME",
+    "GL_USER",
+    "REMOTE_USER",
+];
+
+impl Pusher {
+    /// The pusher named by the first platform variable that is set and not empty.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Option<Pusher> {
+        PUSHER_VARIABLES.iter().find_map(|var| {
+            get(var)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(|login| Pusher { login, source: var })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pusher_comes_from_the_most_specific_variable() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let p = Pusher::from_env(env(&[("REMOTE_USER", "web"), ("GL_USERNAME", "alice")]));
+        assert_eq!(
+            p.map(|p| (p.login, p.source)),
+            Some(("alice".into(), "GL_USERNAME"))
+        );
+        assert_eq!(Pusher::from_env(env(&[("GL_USER", " ")])), None);
+    }
+}
