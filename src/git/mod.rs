@@ -1,6 +1,8 @@
 //! The only code that reads git objects and refs (through gix): the repository with git's push
 //! quarantine and its caches, the commit walk, the index.
 
+pub mod diff;
 pub mod index;
+pub mod parse;
 pub mod repo;
 pub mod walk;

@@ -256,9 +256,7 @@ impl Repo {
     /// Parse a full hex id of this repository's hash kind.
     pub fn parse_id(&self, hex: &str) -> Option<ObjectId> {
         if hex.len() != self.object_hash().len_in_hex()
-            || !hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            || !crate::git::parse::is_lower_hex(hex.as_bytes())
         {
             return None;
         }
@@ -593,13 +591,7 @@ fn kind_name(kind: gix::object::Kind) -> &'static str {
 
 /// Seconds from a raw `Name <email> 1700000000 +0000` signature; 0 when unparsable.
 fn signature_time(raw: &gix::bstr::BStr) -> i64 {
-    let text = String::from_utf8_lossy(raw);
-    let mut parts = text.rsplitn(3, ' ');
-    let _tz = parts.next();
-    parts
-        .next()
-        .and_then(|s| s.parse::<i64>().ok())
-        .unwrap_or(0)
+    crate::git::parse::identity_seconds(raw).unwrap_or(0)
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {

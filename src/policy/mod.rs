@@ -199,10 +199,7 @@ impl SnapshotPolicy {
             return false;
         }
         let middle = &name[prefix.len()..name.len() - suffix.len()];
-        (middle.len() == 40 || middle.len() == 64)
-            && middle
-                .iter()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        (middle.len() == 40 || middle.len() == 64) && crate::git::parse::is_lower_hex(middle)
     }
 }
 

@@ -17,6 +17,7 @@ use gix::objs::tree::EntryKind;
 use crate::contracts::signing::{self, Trust, Verdict};
 use crate::contracts::snapshot::{MAX_LISTED_PATHS, diff_trees};
 use crate::finding::Finding;
+use crate::git::diff::{self, Expand};
 use crate::git::repo::{Entry, ReadError, Repo, display_path};
 use crate::policy::{FreightMode, RenderedPolicy, SigningClass};
 use crate::rules::Rule;
@@ -329,14 +330,7 @@ impl<'p> RenderedChecker<'p> {
         let mut manifests: BTreeMap<Vec<u8>, (Entry, usize)> = BTreeMap::new();
         let parent_count = parents.len();
         for parent_tree in parents {
-            let mut changed = Vec::new();
-            changed_paths(
-                repo,
-                parent_tree,
-                Some(info.tree),
-                &mut Vec::new(),
-                &mut changed,
-            )?;
+            let changed = changed_paths(repo, parent_tree, Some(info.tree))?;
             for (path, entry) in changed {
                 if check_paths && !p.paths.is_match(&String::from_utf8_lossy(&path)) {
                     outside.insert(path.clone(), ());
@@ -683,82 +677,28 @@ fn is_manifest(path: &[u8]) -> bool {
 pub const MAX_CHANGED_PATHS: usize = 200_000;
 
 /// Every path that differs between two trees, with its entry in `new` (`None`: removed).
-/// Subtrees with equal ids are skipped; added or removed directories list their files. More
-/// than [`MAX_CHANGED_PATHS`] is an error: the commit cannot be verified.
+/// Added or removed directories list their files. More than [`MAX_CHANGED_PATHS`] is an
+/// error: the commit cannot be verified.
 fn changed_paths(
     repo: &Repo,
     old: Option<ObjectId>,
     new: Option<ObjectId>,
-    prefix: &mut Vec<u8>,
-    out: &mut Vec<(Vec<u8>, Option<Entry>)>,
-) -> Result<(), ReadError> {
-    let mut visited = 0;
-    changed_into(repo, old, new, prefix, out, &mut visited)
-}
-
-fn changed_into(
-    repo: &Repo,
-    old: Option<ObjectId>,
-    new: Option<ObjectId>,
-    prefix: &mut Vec<u8>,
-    out: &mut Vec<(Vec<u8>, Option<Entry>)>,
-    visited: &mut usize,
-) -> Result<(), ReadError> {
-    let entries = |id: Option<ObjectId>| -> Result<BTreeMap<Vec<u8>, Entry>, ReadError> {
-        Ok(match id {
-            Some(id) => repo
-                .tree(&id)?
-                .into_iter()
-                .map(|e| (e.name.clone(), e))
-                .collect(),
-            None => BTreeMap::new(),
-        })
-    };
-    let mut old_entries = entries(old)?;
-    let new_entries = entries(new)?;
-    let mut visit = |name: &[u8],
-                     o: Option<Entry>,
-                     n: Option<Entry>,
-                     out: &mut Vec<(Vec<u8>, Option<Entry>)>,
-                     visited: &mut usize|
-     -> Result<(), ReadError> {
-        if let (Some(o), Some(n)) = (&o, &n)
-            && o.id == n.id
-            && o.kind == n.kind
-        {
-            return Ok(());
-        }
-        *visited += 1;
-        if *visited > MAX_CHANGED_PATHS {
-            return Err(ReadError::Other(format!(
-                "a commit changes more than {MAX_CHANGED_PATHS} paths; it is not verified"
-            )));
-        }
-        let len = prefix.len();
-        prefix.extend_from_slice(name);
-        let o_tree = o.as_ref().filter(|e| e.is_tree()).map(|e| e.id);
-        let n_tree = n.as_ref().filter(|e| e.is_tree()).map(|e| e.id);
-        if o_tree.is_some() || n_tree.is_some() {
-            prefix.push(b'/');
-            changed_into(repo, o_tree, n_tree, prefix, out, visited)?;
-            prefix.truncate(len + name.len());
-        }
-        let o_file = o.filter(|e| !e.is_tree());
-        let n_file = n.filter(|e| !e.is_tree());
-        if o_file.is_some() || n_file.is_some() {
-            out.push((prefix.clone(), n_file));
-        }
-        prefix.truncate(len);
-        Ok(())
-    };
-    for (name, n) in new_entries {
-        let o = old_entries.remove(&name);
-        visit(&name, o, Some(n), out, visited)?;
+) -> Result<Vec<diff::Changed>, ReadError> {
+    let mut out = Vec::new();
+    let complete = diff::walk(
+        repo,
+        old,
+        new,
+        Expand::Files,
+        MAX_CHANGED_PATHS,
+        &mut |path, _, n| out.push((path.to_vec(), n.cloned())),
+    )?;
+    if !complete {
+        return Err(ReadError::Other(format!(
+            "a commit changes more than {MAX_CHANGED_PATHS} paths; it is not verified"
+        )));
     }
-    for (name, o) in old_entries {
-        visit(&name, Some(o), None, out, visited)?;
-    }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(test)]

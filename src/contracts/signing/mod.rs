@@ -98,9 +98,7 @@ fn committer_time(payload: &[u8]) -> Option<i64> {
             break;
         }
         if let Some(ident) = line.strip_prefix(b"committer ") {
-            let close = ident.iter().rposition(|b| *b == b'>')?;
-            let text = std::str::from_utf8(&ident[close + 1..]).ok()?;
-            return text.split_whitespace().next()?.parse().ok();
+            return crate::git::parse::identity_seconds(ident);
         }
     }
     None

@@ -17,6 +17,7 @@ use globset::GlobMatcher;
 
 use crate::cfg::yaml::{self, Limits, Node, Value};
 use crate::finding::Finding;
+use crate::git::diff::{self, Expand};
 use crate::git::repo::{CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, display_path};
 use crate::policy::SnapshotPolicy;
 use crate::rules::Rule;
@@ -791,22 +792,15 @@ fn kind_word(kind: EntryKind) -> &'static str {
     }
 }
 
-pub fn is_full_hex(s: &str) -> bool {
-    (s.len() == 40 || s.len() == 64)
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+pub use crate::git::parse::is_full_hex;
 
 fn is_sha256_digest(s: &str) -> bool {
-    s.strip_prefix("sha256:").is_some_and(|h| {
-        h.len() == 64
-            && h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
+    s.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && crate::git::parse::is_lower_hex(h.as_bytes()))
 }
 
-/// Recursively diff two trees; returns the number of differing paths and up to
-/// [`MAX_LISTED_PATHS`] lines describing them (`added`, `removed`, `changed`, `mode changed`).
+/// Diff two trees; returns the number of differing paths and up to [`MAX_LISTED_PATHS`] lines
+/// describing them (`added`, `removed`, `changed`, `mode changed`, `type changed`).
 pub fn diff_trees(
     repo: &Repo,
     old: Option<ObjectId>,
@@ -814,17 +808,35 @@ pub fn diff_trees(
 ) -> Result<(usize, Vec<String>), ReadError> {
     let mut lines = Vec::new();
     let mut total = 0;
-    let mut trees = 0;
-    diff_into(
+    let complete = diff::walk(
         repo,
         old,
         new,
-        &mut Vec::new(),
-        &mut total,
-        &mut lines,
-        &mut trees,
+        Expand::Kinds,
+        MAX_DIFF_ENTRIES,
+        &mut |path, o, n| {
+            let what = match (o, n) {
+                (Some(o), Some(n)) if o.id == n.id => {
+                    format!("mode changed ({} -> {})", mode(o.kind), mode(n.kind))
+                }
+                (Some(o), Some(n)) if o.kind != n.kind => format!(
+                    "type changed ({} -> {})",
+                    kind_word(o.kind),
+                    kind_word(n.kind)
+                ),
+                (Some(_), Some(_)) => "changed".to_string(),
+                (None, Some(_)) => "added".to_string(),
+                (Some(_), None) => "removed".to_string(),
+                (None, None) => return,
+            };
+            total += 1;
+            if lines.len() < MAX_LISTED_PATHS {
+                lines.push(format!("{what}: {}", display_path(path)));
+            }
+        },
     )?;
-    if total > MAX_DIFF_ENTRIES {
+    if !complete {
+        total = total.max(MAX_DIFF_ENTRIES + 1);
         lines.push(format!(
             "... and more (counting stopped after {MAX_DIFF_ENTRIES} entries)"
         ));
@@ -847,94 +859,6 @@ pub fn in_paths(total: usize) -> String {
 /// Where [`diff_trees`] stops counting: the verdict never depends on the count, and a few
 /// hundred bytes of trees naming one subtree again and again can stand for billions of paths.
 const MAX_DIFF_ENTRIES: usize = 10_000;
-
-fn diff_into(
-    repo: &Repo,
-    old: Option<ObjectId>,
-    new: Option<ObjectId>,
-    prefix: &mut Vec<u8>,
-    total: &mut usize,
-    lines: &mut Vec<String>,
-    trees: &mut usize,
-) -> Result<(), ReadError> {
-    *trees += 1;
-    if *trees > MAX_DIFF_ENTRIES {
-        *total = (*total).max(MAX_DIFF_ENTRIES + 1);
-        return Ok(());
-    }
-    let old_entries = match old {
-        Some(id) => repo.tree(&id)?,
-        None => Vec::new(),
-    };
-    let new_entries = match new {
-        Some(id) => repo.tree(&id)?,
-        None => Vec::new(),
-    };
-    fn note(what: &str, name: &[u8], prefix: &[u8], total: &mut usize, lines: &mut Vec<String>) {
-        *total += 1;
-        if lines.len() < MAX_LISTED_PATHS {
-            let mut p = prefix.to_vec();
-            p.extend_from_slice(name);
-            lines.push(format!("{what}: {}", display_path(&p)));
-        }
-    }
-    let old_map: HashMap<&[u8], &Entry> =
-        old_entries.iter().map(|e| (e.name.as_slice(), e)).collect();
-    let new_map: HashMap<&[u8], &Entry> =
-        new_entries.iter().map(|e| (e.name.as_slice(), e)).collect();
-    let mut names: Vec<&[u8]> = old_map.keys().chain(new_map.keys()).copied().collect();
-    names.sort();
-    names.dedup();
-    for name in names {
-        if *total > MAX_DIFF_ENTRIES {
-            return Ok(());
-        }
-        let (o, n) = (old_map.get(name), new_map.get(name));
-        let mut recurse = |o: Option<ObjectId>,
-                           n: Option<ObjectId>,
-                           prefix: &mut Vec<u8>,
-                           total: &mut usize,
-                           lines: &mut Vec<String>| {
-            let len = prefix.len();
-            prefix.extend_from_slice(name);
-            prefix.push(b'/');
-            let r = diff_into(repo, o, n, prefix, total, lines, trees);
-            prefix.truncate(len);
-            r
-        };
-        match (o, n) {
-            (Some(o), Some(n)) if o.id == n.id && o.kind == n.kind => {}
-            (Some(o), Some(n)) if o.is_tree() && n.is_tree() => {
-                recurse(Some(o.id), Some(n.id), prefix, total, lines)?
-            }
-            (Some(o), Some(n)) if o.id == n.id => note(
-                &format!("mode changed ({} -> {})", mode(o.kind), mode(n.kind)),
-                name,
-                prefix,
-                total,
-                lines,
-            ),
-            (Some(o), Some(n)) if o.kind != n.kind => note(
-                &format!(
-                    "type changed ({} -> {})",
-                    kind_word(o.kind),
-                    kind_word(n.kind)
-                ),
-                name,
-                prefix,
-                total,
-                lines,
-            ),
-            (Some(_), Some(_)) => note("changed", name, prefix, total, lines),
-            (None, Some(n)) if n.is_tree() => recurse(None, Some(n.id), prefix, total, lines)?,
-            (None, Some(_)) => note("added", name, prefix, total, lines),
-            (Some(o), None) if o.is_tree() => recurse(Some(o.id), None, prefix, total, lines)?,
-            (Some(_), None) => note("removed", name, prefix, total, lines),
-            (None, None) => {}
-        }
-    }
-    Ok(())
-}
 
 fn mode(kind: EntryKind) -> &'static str {
     match kind {
