@@ -469,3 +469,57 @@ fn empty_and_bad_variables_are_named_in_the_format_asked_for() {
         assert_eq!(env.state(&server), before);
     }
 }
+
+#[test]
+fn files_on_disk_and_git_trees_get_the_same_snapshot_findings() {
+    // The snapshot contract is written once: `pre-commit --worktree` (files on disk) and the
+    // git-tree modes say the same thing about the same broken snapshot.
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let base = env.rev(&work, "HEAD");
+    let findings = |args: &[&str]| -> Vec<(String, String, String)> {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let run = env.fg(&work, &all, "");
+        let v: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{e}:\n{}", run.all()));
+        let mut out: Vec<(String, String, String)> = v["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap_or_default().to_string(),
+                    f["message"].as_str().unwrap_or_default().to_string(),
+                    f["path"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    for case in [
+        "mirror-mismatch",
+        "release-missing",
+        "record-invalid",
+        "identity-mismatch",
+        "package-mismatch",
+        "unexpected-entry",
+        "huge-record",
+        "current-symlink",
+    ] {
+        env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+        env.git(&work, &["clean", "-qfdx"]).ok();
+        env.breaks(case, &work);
+        let on_disk = findings(&["pre-commit", "--worktree"]);
+        let in_git = findings(&["check", "--base", "HEAD~1", "--head", "HEAD"]);
+        assert!(!in_git.is_empty(), "{case}: nothing found in git");
+        // The tree judges what the commit changed; the disk sees the whole root, so compare
+        // the findings about what this case broke.
+        let rule = in_git[0].0.clone();
+        let of = |list: &[(String, String, String)]| -> Vec<(String, String, String)> {
+            list.iter().filter(|f| f.0 == rule).cloned().collect()
+        };
+        assert_eq!(of(&on_disk), of(&in_git), "{case}");
+    }
+}

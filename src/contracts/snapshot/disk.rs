@@ -14,8 +14,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::contracts::snapshot::{
-    self, MAX_LISTED_PATHS, MAX_RECORD_BYTES, Record, identity, is_full_hex, oversized_record,
-    validate_record,
+    self, MAX_LISTED_PATHS, MAX_RECORD_BYTES, Record, diags, identity, is_full_hex, validate_record,
 };
 use crate::finding::Finding;
 use crate::git::repo::display_path;
@@ -93,24 +92,19 @@ fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Vec<PathBuf> {
 fn read_record(policy: &SnapshotPolicy, dir: &Path, label: &str) -> (Record, Vec<Finding>) {
     let path = dir.join(&policy.record);
     let shown = format!("{label}/{}", policy.record);
-    let only = |rule: Rule, m: String| {
-        (
-            Record::default(),
-            vec![Finding::new(rule, m).at(shown.clone())],
-        )
-    };
+    let only = |finding: Finding| (Record::default(), vec![finding]);
     match std::fs::symlink_metadata(&path) {
-        Err(_) => only(Rule::RecordInvalid, format!("`{shown}` is missing")),
-        Ok(m) if !m.file_type().is_file() => only(
-            Rule::RecordInvalid,
-            format!("`{shown}` is not a regular file"),
-        ),
-        Ok(m) if m.len() > MAX_RECORD_BYTES => {
-            only(Rule::RecordInvalid, oversized_record(&shown, m.len()))
+        Err(_) => only(diags::record_missing(&shown)),
+        Ok(m) if !m.file_type().is_file() => {
+            only(diags::record_not_a_file(&shown, kind_word(&m.file_type())))
         }
+        Ok(m) if m.len() > MAX_RECORD_BYTES => only(diags::record_oversized(&shown, m.len())),
         Ok(_) => match std::fs::read(&path) {
             Ok(bytes) => validate_record(policy, &bytes, &shown),
-            Err(e) => only(Rule::ReadError, format!("cannot read `{shown}`: {e}")),
+            Err(e) => only(
+                Finding::new(Rule::ReadError, format!("cannot read `{shown}`: {e}"))
+                    .at(shown.clone()),
+            ),
         },
     }
 }
@@ -140,20 +134,17 @@ fn check_root(policy: &SnapshotPolicy, root: &Path) -> Result<Vec<Finding>, Stri
         if bytes == cur.as_bytes() {
             continue;
         }
-        if policy.is_release_name(&bytes) {
+        if !policy.is_release_name(&bytes) {
+            out.push(diags::unexpected_entry(&display_path(&bytes), policy));
+        } else if entry.file_type().is_ok_and(|t| t.is_dir()) {
             releases.push(entry.path());
         } else {
-            out.push(
-                Finding::new(
-                    Rule::UnexpectedEntry,
-                    format!(
-                        "`{}` is neither `{cur}/` nor a release directory (`{}`)",
-                        display_path(&bytes),
-                        policy.release
-                    ),
-                )
-                .at(display_path(&bytes)),
-            );
+            let what = entry.file_type().map_or("special file", |t| kind_word(&t));
+            out.push(diags::release_not_a_directory(
+                &display_path(&bytes),
+                what,
+                policy,
+            ));
         }
     }
     // Every release directory on disk: record, identity, package (in parallel).
@@ -172,25 +163,22 @@ fn check_root(policy: &SnapshotPolicy, root: &Path) -> Result<Vec<Finding>, Stri
     match std::fs::symlink_metadata(&current) {
         Err(_) => {
             if !releases.is_empty() {
-                out.push(
-                    Finding::new(Rule::RecordInvalid, format!("`{cur}/` is missing"))
-                        .at(cur.clone()),
-                );
+                out.push(diags::current_missing(policy));
             }
             return Ok(out);
         }
         Ok(m) if m.file_type().is_symlink() => {
             let target = std::fs::read_link(&current)
-                .map(|t| t.display().to_string())
+                .map(|t| display_path(t.as_os_str().as_bytes()))
                 .unwrap_or_default();
-            out.push(Finding::new(Rule::MirrorMismatch, format!("`{cur}` is a symlink (to `{target}`), not a directory: it must be an exact copy of its release directory")).at(cur.clone()));
+            out.push(diags::current_is_a_symlink(policy, &target));
             return Ok(out);
         }
         Ok(m) if !m.is_dir() => {
-            out.push(
-                Finding::new(Rule::MirrorMismatch, format!("`{cur}` is not a directory"))
-                    .at(cur.clone()),
-            );
+            out.push(diags::current_not_a_directory(
+                policy,
+                kind_word(&m.file_type()),
+            ));
             return Ok(out);
         }
         Ok(_) => {}
@@ -205,29 +193,29 @@ fn check_root(policy: &SnapshotPolicy, root: &Path) -> Result<Vec<Finding>, Stri
         .find(|(_, n)| **n == Node::Gitlink)
         .map(|(p, _)| p)
     {
-        out.push(
-            Finding::new(
-                Rule::SubmoduleInSnapshot,
-                format!(
-                    "`{cur}/{}` is a nested git repository (submodule)",
-                    display_path(p)
-                ),
-            )
-            .at(format!("{cur}/{}", display_path(p))),
-        );
+        out.push(diags::submodule(
+            &format!("{cur}/{}", display_path(p)),
+            true,
+        ));
     }
     let Some(rev) = record.revision.as_deref().filter(|r| is_full_hex(r)) else {
         return Ok(out);
     };
-    let release_name = policy.release_dir(rev);
-    let release = root.join(&release_name);
-    if !release.is_dir()
-        || std::fs::symlink_metadata(&release)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(true)
-    {
-        out.push(Finding::new(Rule::ReleaseMissing, format!("`{cur}/{}` names revision {rev}, but the release directory `{release_name}/` is not there", policy.record)).at(format!("{cur}/{}", policy.record)));
-        return Ok(out);
+    let release = root.join(policy.release_dir(rev));
+    match std::fs::symlink_metadata(&release) {
+        Err(_) => {
+            out.push(diags::release_missing(policy, rev));
+            return Ok(out);
+        }
+        Ok(m) if !m.is_dir() => {
+            out.push(diags::release_named_not_a_directory(
+                policy,
+                rev,
+                kind_word(&m.file_type()),
+            ));
+            return Ok(out);
+        }
+        Ok(_) => {}
     }
     let release_tree = snapshot(&release)?;
     let mut lines = Vec::new();
@@ -248,15 +236,11 @@ fn check_root(policy: &SnapshotPolicy, root: &Path) -> Result<Vec<Finding>, Stri
             (None, None) => continue,
         };
         total += 1;
-        if lines.len() < MAX_LISTED_PATHS {
-            lines.push(format!("{what}: {}", display_path(key)));
-        }
+        diags::list(&mut lines, MAX_LISTED_PATHS, what, &display_path(key));
     }
     if total > 0 {
-        if total > lines.len() {
-            lines.push(format!("... and {} more", total - lines.len()));
-        }
-        out.push(Finding::new(Rule::MirrorMismatch, format!("`{cur}/` differs from `{release_name}/` in {total} path(s); it must be an exact copy")).at(cur.clone()).with_details(lines));
+        diags::end_listing(&mut lines, total);
+        out.push(diags::mirror_differs(policy, rev, total, lines));
     }
     Ok(out)
 }
@@ -321,4 +305,17 @@ fn snapshot(dir: &Path) -> Result<BTreeMap<Vec<u8>, Node>, String> {
         .collect();
     out.extend(hashed?);
     Ok(out)
+}
+
+/// A path's kind on disk, in the words the snapshot messages use for tree entries.
+fn kind_word(file_type: &std::fs::FileType) -> &'static str {
+    if file_type.is_dir() {
+        "directory"
+    } else if file_type.is_symlink() {
+        "symlink"
+    } else if file_type.is_file() {
+        "file"
+    } else {
+        "special file"
+    }
 }

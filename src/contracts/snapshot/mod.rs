@@ -6,6 +6,8 @@
 //! ids of `current/` and of its release directory are compared; they are only diffed, to name
 //! the differing paths, when they differ).
 
+pub mod diags;
+
 pub mod disk;
 
 use std::collections::{HashMap, HashSet};
@@ -22,8 +24,7 @@ use crate::git::repo::{CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, dis
 use crate::policy::SnapshotPolicy;
 use crate::rules::Rule;
 
-/// The largest record (`freight.yaml`) read, in bytes.
-pub const MAX_RECORD_BYTES: u64 = 64 * 1024;
+pub use diags::MAX_RECORD_BYTES;
 /// How many differing paths a mirror or modification finding lists.
 pub const MAX_LISTED_PATHS: usize = 20;
 
@@ -242,7 +243,6 @@ impl<'p> SnapshotChecker<'p> {
         };
         let current_name = self.policy.current.as_bytes();
         let cur = self.policy.current.clone();
-        let record_path = format!("{cur}/{}", self.policy.record);
         match find(current_name)? {
             None => {
                 let mut any_release = false;
@@ -250,36 +250,21 @@ impl<'p> SnapshotChecker<'p> {
                     any_release |= self.policy.is_release_name(e?.name);
                 }
                 if any_release {
-                    out.push(
-                        Finding::new(
-                            Rule::RecordInvalid,
-                            format!("`{cur}/` is missing, so there is no `{record_path}` for Kargo to promote from"),
-                        )
-                        .at(record_path.clone()),
-                    );
+                    out.push(diags::current_missing(self.policy));
                 }
             }
             Some(current) if current.kind == EntryKind::Link => {
                 let target = repo.blob(&current.id)?;
-                out.push(
-                    Finding::new(
-                        Rule::MirrorMismatch,
-                        format!(
-                            "`{cur}` is a symlink (to `{}`), not a directory: it must be an exact copy of its release directory",
-                            display_path(&target)
-                        ),
-                    )
-                    .at(cur.clone()),
-                );
+                out.push(diags::current_is_a_symlink(
+                    self.policy,
+                    &display_path(&target),
+                ));
             }
             Some(current) if !current.is_tree() => {
-                out.push(
-                    Finding::new(
-                        Rule::MirrorMismatch,
-                        format!("`{cur}` is a {}, not a directory", kind_word(current.kind)),
-                    )
-                    .at(cur.clone()),
-                );
+                out.push(diags::current_not_a_directory(
+                    self.policy,
+                    kind_word(current.kind),
+                ));
             }
             Some(current) => {
                 let (record, mut findings) = self.read_record(repo, current.id, &cur)?;
@@ -288,30 +273,18 @@ impl<'p> SnapshotChecker<'p> {
                     out.extend(identity(self.policy, &record, &cur, None));
                     let release_name = self.policy.release_dir(rev);
                     match find(release_name.as_bytes())?.as_ref() {
-                        None => out.push(
-                            Finding::new(
-                                Rule::ReleaseMissing,
-                                format!("`{record_path}` names revision {rev}, but the release directory `{release_name}/` is not in this commit"),
-                            )
-                            .at(record_path.clone()),
-                        ),
-                        Some(release) if !release.is_tree() => out.push(
-                            Finding::new(
-                                Rule::ReleaseMissing,
-                                format!("`{record_path}` names `{release_name}/`, but it is a {}, not a directory", kind_word(release.kind)),
-                            )
-                            .at(release_name.clone()),
-                        ),
+                        None => out.push(diags::release_missing(self.policy, rev)),
+                        Some(release) if !release.is_tree() => {
+                            out.push(diags::release_named_not_a_directory(
+                                self.policy,
+                                rev,
+                                kind_word(release.kind),
+                            ))
+                        }
                         Some(release) if release.id != current.id => {
-                            let (total, listed) = diff_trees(repo, Some(release.id), Some(current.id))?;
-                            out.push(
-                                Finding::new(
-                                    Rule::MirrorMismatch,
-                                    format!("`{cur}/` differs from `{release_name}/` {}; it must be an exact copy", in_paths(total)),
-                                )
-                                .at(cur.clone())
-                                .with_details(listed),
-                            );
+                            let (total, listed) =
+                                diff_trees(repo, Some(release.id), Some(current.id))?;
+                            out.push(diags::mirror_differs(self.policy, rev, total, listed));
                         }
                         Some(_) => {}
                     }
@@ -320,13 +293,10 @@ impl<'p> SnapshotChecker<'p> {
                 }
                 out.extend(self.package(repo, &record, current.id, &cur)?);
                 if let Some(path) = self.gitlink(repo, current.id)? {
-                    out.push(
-                        Finding::new(
-                            Rule::SubmoduleInSnapshot,
-                            format!("`{cur}/{}` is a gitlink (submodule); its content is not in this repository", display_path(&path)),
-                        )
-                        .at(format!("{cur}/{}", display_path(&path))),
-                    );
+                    out.push(diags::submodule(
+                        &format!("{cur}/{}", display_path(&path)),
+                        false,
+                    ));
                 }
             }
         }
@@ -490,16 +460,7 @@ impl<'p> SnapshotChecker<'p> {
         }
         let name = display_path(&entry.name);
         if !self.policy.is_release_name(&entry.name) {
-            out.push(
-                Finding::new(
-                    Rule::UnexpectedEntry,
-                    format!(
-                        "`{name}` is neither `{}/` nor a release directory (`{}`)",
-                        self.policy.current, self.policy.release
-                    ),
-                )
-                .at(name),
-            );
+            out.push(diags::unexpected_entry(&name, self.policy));
             return Ok(());
         }
         let Some(old) = old else {
@@ -568,33 +529,21 @@ impl<'p> SnapshotChecker<'p> {
         let name = display_path(&entry.name);
         let mut out = Vec::new();
         if !entry.is_tree() {
-            out.push(
-                Finding::new(
-                    Rule::RecordInvalid,
-                    format!(
-                        "`{name}` is named like a release directory but is a {}; it has no `{}`",
-                        kind_word(entry.kind),
-                        self.policy.record
-                    ),
-                )
-                .at(name.clone()),
-            );
+            out.push(diags::release_not_a_directory(
+                &name,
+                kind_word(entry.kind),
+                self.policy,
+            ));
         } else {
             let (record, mut findings) = self.read_record(repo, entry.id, &name)?;
             out.append(&mut findings);
             out.extend(identity(self.policy, &record, &name, Some(&name)));
             out.extend(self.package(repo, &record, entry.id, &name)?);
             if let Some(path) = self.gitlink(repo, entry.id)? {
-                let p = format!("{name}/{}", display_path(&path));
-                out.push(
-                    Finding::new(
-                        Rule::SubmoduleInSnapshot,
-                        format!(
-                            "`{p}` is a gitlink (submodule); its content is not in this repository"
-                        ),
-                    )
-                    .at(p),
-                );
+                out.push(diags::submodule(
+                    &format!("{name}/{}", display_path(&path)),
+                    false,
+                ));
             }
         }
         self.release_memo.insert(key, out.clone());
@@ -609,29 +558,24 @@ impl<'p> SnapshotChecker<'p> {
         dir: &str,
     ) -> Result<(Record, Local), ReadError> {
         let path = format!("{dir}/{}", self.policy.record);
-        let invalid = |msg: String| {
-            (
-                Record::default(),
-                vec![Finding::new(Rule::RecordInvalid, msg).at(path.clone())],
-            )
-        };
+        let invalid = |finding: Finding| (Record::default(), vec![finding]);
         let Some(entry) = repo
             .tree(&tree)?
             .into_iter()
             .find(|e| e.name == self.policy.record.as_bytes())
         else {
-            return Ok(invalid(format!("`{path}` is missing")));
+            return Ok(invalid(diags::record_missing(&path)));
         };
         if !matches!(entry.kind, EntryKind::Blob | EntryKind::BlobExecutable) {
-            return Ok(invalid(format!(
-                "`{path}` is a {}, not a regular file",
-                kind_word(entry.kind)
+            return Ok(invalid(diags::record_not_a_file(
+                &path,
+                kind_word(entry.kind),
             )));
         }
         // The size comes from the object header: an oversized blob is never read.
         let size = repo.object_size(&entry.id)?;
         if size > MAX_RECORD_BYTES {
-            return Ok(invalid(oversized_record(&path, size)));
+            return Ok(invalid(diags::record_oversized(&path, size)));
         }
         let bytes = repo.blob(&entry.id)?;
         Ok(validate_record(self.policy, &bytes, &path))
@@ -650,11 +594,6 @@ impl<'p> SnapshotChecker<'p> {
                 .is_some_and(|e| e.is_tree()))
         })
     }
-}
-
-/// The message of a record over [`MAX_RECORD_BYTES`].
-pub fn oversized_record(path: &str, size: u64) -> String {
-    format!("`{path}` is {size} bytes; records are at most {MAX_RECORD_BYTES} bytes")
 }
 
 /// Revision and tag rules for a record read from `dir`; `dir_name` is the release directory's
@@ -830,9 +769,7 @@ pub fn diff_trees(
                 (None, None) => return,
             };
             total += 1;
-            if lines.len() < MAX_LISTED_PATHS {
-                lines.push(format!("{what}: {}", display_path(path)));
-            }
+            diags::list(&mut lines, MAX_LISTED_PATHS, &what, &display_path(path));
         },
     )?;
     if !complete {
@@ -840,21 +777,13 @@ pub fn diff_trees(
         lines.push(format!(
             "... and more (counting stopped after {MAX_DIFF_ENTRIES} entries)"
         ));
-    } else if total > lines.len() {
-        lines.push(format!("... and {} more", total - lines.len()));
+    } else {
+        diags::end_listing(&mut lines, total);
     }
     Ok((total, lines))
 }
 
-/// "in N path(s)", or, when two different trees hold the same paths with the same contents
-/// and kinds, that they differ only in how the tree objects are written.
-pub fn in_paths(total: usize) -> String {
-    if total == 0 {
-        "in how its tree objects are written only (the same paths and contents, but e.g. a mode recorded as 100664 or 040000 instead of git's canonical 100644 or 40000)".to_string()
-    } else {
-        format!("in {total} path(s)")
-    }
-}
+pub use diags::in_paths;
 
 /// Where [`diff_trees`] stops counting: the verdict never depends on the count, and a few
 /// hundred bytes of trees naming one subtree again and again can stand for billions of paths.
@@ -879,7 +808,10 @@ pub fn validate_record(
     let mut record = Record::default();
     let invalid = |msg: String| vec![Finding::new(Rule::RecordInvalid, msg).at(path.to_string())];
     if bytes.len() as u64 > MAX_RECORD_BYTES {
-        return (record, invalid(oversized_record(path, bytes.len() as u64)));
+        return (
+            record,
+            vec![diags::record_oversized(path, bytes.len() as u64)],
+        );
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
         return (record, invalid(format!("`{path}` is not UTF-8 text")));

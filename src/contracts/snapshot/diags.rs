@@ -1,0 +1,169 @@
+//! The snapshot contract's messages, written once for both readers: git trees (every mode but
+//! `pre-commit --worktree`) and files on disk (`pre-commit --worktree`). `what` words name a
+//! path's kind as the reader sees it (`directory`, `file`, `symlink`, ...).
+
+use crate::finding::Finding;
+use crate::policy::SnapshotPolicy;
+use crate::rules::Rule;
+
+/// Records are read only up to this size.
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024;
+
+pub fn record_missing(path: &str) -> Finding {
+    Finding::new(Rule::RecordInvalid, format!("`{path}` is missing")).at(path)
+}
+
+pub fn record_not_a_file(path: &str, what: &str) -> Finding {
+    Finding::new(
+        Rule::RecordInvalid,
+        format!("`{path}` is a {what}, not a regular file"),
+    )
+    .at(path)
+}
+
+pub fn record_oversized(path: &str, size: u64) -> Finding {
+    Finding::new(
+        Rule::RecordInvalid,
+        format!("`{path}` is {size} bytes; records are at most {MAX_RECORD_BYTES} bytes"),
+    )
+    .at(path)
+}
+
+/// A release-named entry that is not a directory.
+pub fn release_not_a_directory(name: &str, what: &str, policy: &SnapshotPolicy) -> Finding {
+    Finding::new(
+        Rule::RecordInvalid,
+        format!(
+            "`{name}` is named like a release directory but is a {what}; it has no `{}`",
+            policy.record
+        ),
+    )
+    .at(name)
+}
+
+pub fn current_missing(policy: &SnapshotPolicy) -> Finding {
+    let (cur, record_path) = (&policy.current, current_record(policy));
+    Finding::new(
+        Rule::RecordInvalid,
+        format!("`{cur}/` is missing, so there is no `{record_path}` for Kargo to promote from"),
+    )
+    .at(record_path)
+}
+
+pub fn current_is_a_symlink(policy: &SnapshotPolicy, target: &str) -> Finding {
+    let cur = &policy.current;
+    Finding::new(
+        Rule::MirrorMismatch,
+        format!(
+            "`{cur}` is a symlink (to `{target}`), not a directory: it must be an exact copy of its release directory"
+        ),
+    )
+    .at(cur.as_str())
+}
+
+pub fn current_not_a_directory(policy: &SnapshotPolicy, what: &str) -> Finding {
+    let cur = &policy.current;
+    Finding::new(
+        Rule::MirrorMismatch,
+        format!("`{cur}` is a {what}, not a directory"),
+    )
+    .at(cur.as_str())
+}
+
+/// `current/freight.yaml` names a revision whose release directory is not there.
+pub fn release_missing(policy: &SnapshotPolicy, rev: &str) -> Finding {
+    let record_path = current_record(policy);
+    let release_name = policy.release_dir(rev);
+    Finding::new(
+        Rule::ReleaseMissing,
+        format!(
+            "`{record_path}` names revision {rev}, but the release directory `{release_name}/` is not there"
+        ),
+    )
+    .at(record_path)
+}
+
+/// ... or is there but is no directory.
+pub fn release_named_not_a_directory(policy: &SnapshotPolicy, rev: &str, what: &str) -> Finding {
+    let record_path = current_record(policy);
+    let release_name = policy.release_dir(rev);
+    Finding::new(
+        Rule::ReleaseMissing,
+        format!("`{record_path}` names `{release_name}/`, but it is a {what}, not a directory"),
+    )
+    .at(release_name)
+}
+
+/// `current/` is not an exact copy of its release: `total` differing paths, `listed` of them.
+pub fn mirror_differs(
+    policy: &SnapshotPolicy,
+    rev: &str,
+    total: usize,
+    listed: Vec<String>,
+) -> Finding {
+    let cur = &policy.current;
+    let release_name = policy.release_dir(rev);
+    Finding::new(
+        Rule::MirrorMismatch,
+        format!(
+            "`{cur}/` differs from `{release_name}/` {}; it must be an exact copy",
+            in_paths(total)
+        ),
+    )
+    .at(cur.as_str())
+    .with_details(listed)
+}
+
+pub fn unexpected_entry(name: &str, policy: &SnapshotPolicy) -> Finding {
+    Finding::new(
+        Rule::UnexpectedEntry,
+        format!(
+            "`{name}` is neither `{}/` nor a release directory (`{}`)",
+            policy.current, policy.release
+        ),
+    )
+    .at(name)
+}
+
+/// A submodule inside a snapshot directory: `path` relative to the root. In a tree it is a
+/// gitlink; on disk, a nested repository, which git would record as one.
+pub fn submodule(path: &str, on_disk: bool) -> Finding {
+    let what = if on_disk {
+        "a nested git repository (a submodule, which git records as a gitlink)"
+    } else {
+        "a gitlink (submodule)"
+    };
+    Finding::new(
+        Rule::SubmoduleInSnapshot,
+        format!("`{path}` is {what}; its content is not in this repository"),
+    )
+    .at(path)
+}
+
+/// "in N path(s)", or, when two different trees hold the same paths with the same contents
+/// and kinds, that they differ only in how the tree objects are written.
+pub fn in_paths(total: usize) -> String {
+    if total == 0 {
+        "in how its tree objects are written only (the same paths and contents, but e.g. a mode recorded as 100664 or 040000 instead of git's canonical 100644 or 40000)".to_string()
+    } else {
+        format!("in {total} path(s)")
+    }
+}
+
+/// One line of a listing of differing paths, kept while fewer than `max` are listed.
+pub fn list(lines: &mut Vec<String>, max: usize, what: &str, path: &str) {
+    if lines.len() < max {
+        lines.push(format!("{what}: {path}"));
+    }
+}
+
+/// The line that ends a listing cut at `lines.len()` of `total`.
+pub fn end_listing(lines: &mut Vec<String>, total: usize) {
+    if total > lines.len() {
+        lines.push(format!("... and {} more", total - lines.len()));
+    }
+}
+
+fn current_record(policy: &SnapshotPolicy) -> String {
+    format!("{}/{}", policy.current, policy.record)
+}
