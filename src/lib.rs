@@ -11,6 +11,7 @@ pub mod contracts;
 pub mod engine;
 pub mod finding;
 pub mod git;
+pub mod image_ref;
 pub mod modes;
 pub mod outcome;
 pub mod policy;

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use gix::ObjectId;
 
-use crate::git::repo::{Entry, ReadError, Repo};
+use gix::objs::tree::EntryKind;
+
+use crate::git::repo::{Entry, ReadError, Repo, display_path};
 
 /// How a path that is a tree on one side and not on the other is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,4 +129,101 @@ fn walk_into(
         prefix.truncate(len);
     }
     Ok(true)
+}
+
+/// The most differing paths one finding lists.
+pub const MAX_LISTED_PATHS: usize = 20;
+
+/// Diff two trees; returns the number of differing paths and up to [`MAX_LISTED_PATHS`] lines
+/// describing them (`added`, `removed`, `changed`, `mode changed`, `type changed`).
+pub fn diff_trees(
+    repo: &Repo,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+) -> Result<(usize, Vec<String>), ReadError> {
+    let mut lines = Vec::new();
+    let mut total = 0;
+    let complete = walk(
+        repo,
+        old,
+        new,
+        Expand::Kinds,
+        MAX_DIFF_ENTRIES,
+        &mut |path, o, n| {
+            let what = match (o, n) {
+                (Some(o), Some(n)) if o.id == n.id => {
+                    format!("mode changed ({} -> {})", mode(o.kind), mode(n.kind))
+                }
+                (Some(o), Some(n)) if o.kind != n.kind => format!(
+                    "type changed ({} -> {})",
+                    kind_word(o.kind),
+                    kind_word(n.kind)
+                ),
+                (Some(_), Some(_)) => "changed".to_string(),
+                (None, Some(_)) => "added".to_string(),
+                (Some(_), None) => "removed".to_string(),
+                (None, None) => return,
+            };
+            total += 1;
+            list(&mut lines, MAX_LISTED_PATHS, &what, &display_path(path));
+        },
+    )?;
+    if !complete {
+        total = total.max(MAX_DIFF_ENTRIES + 1);
+        lines.push(format!(
+            "... and more (counting stopped after {MAX_DIFF_ENTRIES} entries)"
+        ));
+    } else {
+        end_listing(&mut lines, total);
+    }
+    Ok((total, lines))
+}
+
+/// Where [`diff_trees`] stops counting: the verdict never depends on the count, and a few
+/// hundred bytes of trees naming one subtree again and again can stand for billions of paths.
+const MAX_DIFF_ENTRIES: usize = 10_000;
+
+/// One line of a listing of differing paths, kept while fewer than `max` are listed.
+pub fn list(lines: &mut Vec<String>, max: usize, what: &str, path: &str) {
+    if lines.len() < max {
+        lines.push(format!("{what}: {path}"));
+    }
+}
+
+/// The line that ends a listing cut at `lines.len()` of `total`.
+pub fn end_listing(lines: &mut Vec<String>, total: usize) {
+    if total > lines.len() {
+        lines.push(format!("... and {} more", total - lines.len()));
+    }
+}
+
+/// "in N path(s)", or, when two different trees hold the same paths with the same contents
+/// and kinds, that they differ only in how the tree objects are written.
+pub fn in_paths(total: usize) -> String {
+    if total == 0 {
+        "in how its tree objects are written only (the same paths and contents, but e.g. a mode recorded as 100664 or 040000 instead of git's canonical 100644 or 40000)".to_string()
+    } else {
+        format!("in {total} path(s)")
+    }
+}
+
+/// A tree entry's kind in words.
+pub fn kind_word(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Tree => "directory",
+        EntryKind::Blob => "file",
+        EntryKind::BlobExecutable => "executable file",
+        EntryKind::Link => "symlink",
+        EntryKind::Commit => "gitlink (submodule)",
+    }
+}
+
+fn mode(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Tree => "040000",
+        EntryKind::Blob => "100644",
+        EntryKind::BlobExecutable => "100755",
+        EntryKind::Link => "120000",
+        EntryKind::Commit => "160000",
+    }
 }

@@ -6,6 +6,8 @@
 //! id. [`RenderedChecker::check_review`] decides how each commit added to a review branch got
 //! there. Which commits are judged, and the history-shape rules, live in the engine.
 
+pub mod cfg;
+
 pub mod images;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -14,12 +16,12 @@ use std::sync::LazyLock;
 use gix::ObjectId;
 use gix::objs::tree::EntryKind;
 
+use crate::contracts::rendered::cfg::{FreightMode, RenderedPolicy};
+use crate::contracts::signing::cfg::SigningClass;
 use crate::contracts::signing::{self, Trust, Verdict};
-use crate::contracts::snapshot::{MAX_LISTED_PATHS, diff_trees};
 use crate::finding::Finding;
-use crate::git::diff::{self, Expand};
+use crate::git::diff::{self, Expand, MAX_LISTED_PATHS, diff_trees};
 use crate::git::repo::{Entry, ReadError, Repo, display_path};
-use crate::policy::{FreightMode, RenderedPolicy, SigningClass};
 use crate::rules::Rule;
 
 /// The largest rendered YAML file whose images are read.
@@ -633,7 +635,7 @@ impl<'p> RenderedChecker<'p> {
                                 Rule::MergeAltered,
                                 format!(
                                     "the merge's tree differs from the tree of the proposal commit {other} it merges, {}",
-                                    crate::contracts::snapshot::in_paths(count)
+                                    diff::in_paths(count)
                                 ),
                             )
                             .with_details(details),

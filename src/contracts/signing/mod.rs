@@ -7,6 +7,8 @@
 //! evaluated at the committer time; OpenPGP signatures against armored public keys. Key files
 //! are read once, when the policy is loaded, from the policy's own trusted source.
 
+pub mod cfg;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -16,8 +18,8 @@ use pgp::packet::SignatureType;
 use pgp::types::KeyDetails;
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
+use crate::contracts::signing::cfg::{SigningClass, SigningPolicy};
 use crate::git::repo::FileAt;
-use crate::policy::{SigningClass, SigningPolicy};
 
 /// The most bytes of a key file that are read.
 pub const MAX_KEY_FILE_BYTES: usize = 1 << 20;

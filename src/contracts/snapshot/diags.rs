@@ -2,8 +2,8 @@
 //! `pre-commit --worktree`) and files on disk (`pre-commit --worktree`). `what` words name a
 //! path's kind as the reader sees it (`directory`, `file`, `symlink`, ...).
 
+use crate::contracts::snapshot::cfg::SnapshotPolicy;
 use crate::finding::Finding;
-use crate::policy::SnapshotPolicy;
 use crate::rules::Rule;
 
 /// Records are read only up to this size.
@@ -140,29 +140,7 @@ pub fn submodule(path: &str, on_disk: bool) -> Finding {
     .at(path)
 }
 
-/// "in N path(s)", or, when two different trees hold the same paths with the same contents
-/// and kinds, that they differ only in how the tree objects are written.
-pub fn in_paths(total: usize) -> String {
-    if total == 0 {
-        "in how its tree objects are written only (the same paths and contents, but e.g. a mode recorded as 100664 or 040000 instead of git's canonical 100644 or 40000)".to_string()
-    } else {
-        format!("in {total} path(s)")
-    }
-}
-
-/// One line of a listing of differing paths, kept while fewer than `max` are listed.
-pub fn list(lines: &mut Vec<String>, max: usize, what: &str, path: &str) {
-    if lines.len() < max {
-        lines.push(format!("{what}: {path}"));
-    }
-}
-
-/// The line that ends a listing cut at `lines.len()` of `total`.
-pub fn end_listing(lines: &mut Vec<String>, total: usize) {
-    if total > lines.len() {
-        lines.push(format!("... and {} more", total - lines.len()));
-    }
-}
+pub use crate::git::diff::{end_listing, in_paths, list};
 
 fn current_record(policy: &SnapshotPolicy) -> String {
     format!("{}/{}", policy.current, policy.record)

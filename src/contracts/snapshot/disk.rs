@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::contracts::snapshot::cfg::SnapshotPolicy;
 use crate::contracts::snapshot::{
     self, MAX_LISTED_PATHS, MAX_RECORD_BYTES, Record, diags, identity, is_full_hex, validate_record,
 };
 use crate::finding::Finding;
 use crate::git::repo::display_path;
-use crate::policy::SnapshotPolicy;
 use crate::rules::Rule;
 
 /// What one path inside a snapshot directory is.

@@ -6,6 +6,8 @@
 //! ids of `current/` and of its release directory are compared; they are only diffed, to name
 //! the differing paths, when they differ).
 
+pub mod cfg;
+
 pub mod diags;
 
 pub mod disk;
@@ -18,16 +20,12 @@ use gix::objs::tree::EntryKind;
 use globset::GlobMatcher;
 
 use crate::cfg::yaml::{self, Limits, Node, Value};
+use crate::contracts::snapshot::cfg::SnapshotPolicy;
 use crate::finding::Finding;
-use crate::git::diff::{self, Expand};
 use crate::git::repo::{CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, display_path};
-use crate::policy::SnapshotPolicy;
 use crate::rules::Rule;
 
 pub use diags::MAX_RECORD_BYTES;
-/// How many differing paths a mirror or modification finding lists.
-pub const MAX_LISTED_PATHS: usize = 20;
-
 /// A finding relative to a freight root, before it is placed in a commit.
 type Local = Vec<Finding>;
 
@@ -721,15 +719,7 @@ fn dedup(findings: &mut Vec<Finding>) {
     findings.retain(|f| seen.insert((f.rule, f.path.clone(), f.message.clone())));
 }
 
-fn kind_word(kind: EntryKind) -> &'static str {
-    match kind {
-        EntryKind::Tree => "directory",
-        EntryKind::Blob => "file",
-        EntryKind::BlobExecutable => "executable file",
-        EntryKind::Link => "symlink",
-        EntryKind::Commit => "gitlink (submodule)",
-    }
-}
+use crate::git::diff::kind_word;
 
 pub use crate::git::parse::is_full_hex;
 
@@ -738,66 +728,7 @@ fn is_sha256_digest(s: &str) -> bool {
         .is_some_and(|h| h.len() == 64 && crate::git::parse::is_lower_hex(h.as_bytes()))
 }
 
-/// Diff two trees; returns the number of differing paths and up to [`MAX_LISTED_PATHS`] lines
-/// describing them (`added`, `removed`, `changed`, `mode changed`, `type changed`).
-pub fn diff_trees(
-    repo: &Repo,
-    old: Option<ObjectId>,
-    new: Option<ObjectId>,
-) -> Result<(usize, Vec<String>), ReadError> {
-    let mut lines = Vec::new();
-    let mut total = 0;
-    let complete = diff::walk(
-        repo,
-        old,
-        new,
-        Expand::Kinds,
-        MAX_DIFF_ENTRIES,
-        &mut |path, o, n| {
-            let what = match (o, n) {
-                (Some(o), Some(n)) if o.id == n.id => {
-                    format!("mode changed ({} -> {})", mode(o.kind), mode(n.kind))
-                }
-                (Some(o), Some(n)) if o.kind != n.kind => format!(
-                    "type changed ({} -> {})",
-                    kind_word(o.kind),
-                    kind_word(n.kind)
-                ),
-                (Some(_), Some(_)) => "changed".to_string(),
-                (None, Some(_)) => "added".to_string(),
-                (Some(_), None) => "removed".to_string(),
-                (None, None) => return,
-            };
-            total += 1;
-            diags::list(&mut lines, MAX_LISTED_PATHS, &what, &display_path(path));
-        },
-    )?;
-    if !complete {
-        total = total.max(MAX_DIFF_ENTRIES + 1);
-        lines.push(format!(
-            "... and more (counting stopped after {MAX_DIFF_ENTRIES} entries)"
-        ));
-    } else {
-        diags::end_listing(&mut lines, total);
-    }
-    Ok((total, lines))
-}
-
-pub use diags::in_paths;
-
-/// Where [`diff_trees`] stops counting: the verdict never depends on the count, and a few
-/// hundred bytes of trees naming one subtree again and again can stand for billions of paths.
-const MAX_DIFF_ENTRIES: usize = 10_000;
-
-fn mode(kind: EntryKind) -> &'static str {
-    match kind {
-        EntryKind::Tree => "040000",
-        EntryKind::Blob => "100644",
-        EntryKind::BlobExecutable => "100755",
-        EntryKind::Link => "120000",
-        EntryKind::Commit => "160000",
-    }
-}
+pub use crate::git::diff::{MAX_LISTED_PATHS, diff_trees, in_paths};
 
 /// Validate the bytes of a record (`freight.yaml`) found at `path`.
 pub fn validate_record(
@@ -861,7 +792,7 @@ pub fn validate_record(
     record.package_type = text_of("packageType");
     let mismatch = |msg: String| Finding::new(Rule::IdentityMismatch, msg).at(path.to_string());
     if let (Some(tag), Some(image_ref)) = (record.tag.as_deref(), text_of("image.ref"))
-        && crate::contracts::rendered::images::image_tag(&image_ref) != Some(tag)
+        && crate::image_ref::image_tag(&image_ref) != Some(tag)
     {
         out.push(mismatch(format!(
             "`{path}`: image.ref `{image_ref}` is not tagged `{tag}`"
