@@ -99,346 +99,436 @@ use Severity::*;
 
 /// The full catalogue, in documentation order.
 pub const RULES: &[RuleInfo] = &[
-    RuleInfo {
-        rule: Rule::MirrorMismatch,
-        name: "mirror-mismatch",
-        family: Snapshot,
-        default_severity: Deny,
-        summary: "current/ differs from the release directory its freight.yaml names",
-        explanation: "Kargo's Warehouse watches only `current/` and promotion renders from it, while people and \
+    MIRROR_MISMATCH,
+    RELEASE_MISSING,
+    RECORD_INVALID,
+    IDENTITY_MISMATCH,
+    PACKAGE_MISMATCH,
+    RELEASE_MODIFIED,
+    RELEASE_DELETED,
+    SUBMODULE_IN_SNAPSHOT,
+    UNEXPECTED_ENTRY,
+    FOREIGN_AUTHOR,
+    FOREIGN_COMMITTER,
+    MESSAGE_MISMATCH,
+    MISSING_TRAILER,
+    PATH_OUTSIDE_RENDER,
+    MERGE_NOT_ALLOWED,
+    NON_FAST_FORWARD,
+    BRANCH_DELETED,
+    UNAUTHORIZED_PUSHER,
+    REVIEW_BYPASSED,
+    MERGE_ALTERED,
+    UNKNOWN_FREIGHT,
+    PAIRING_MISMATCH,
+    UNSIGNED_COMMIT,
+    UNTRUSTED_SIGNATURE,
+    BAD_SIGNATURE,
+    POLICY_INVALID,
+    INPUT_INVALID,
+    READ_ERROR,
+    DEADLINE_EXCEEDED,
+    POLICY_WARNING,
+];
+
+const MIRROR_MISMATCH: RuleInfo = RuleInfo {
+    rule: Rule::MirrorMismatch,
+    name: "mirror-mismatch",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "current/ differs from the release directory its freight.yaml names",
+    explanation: "Kargo's Warehouse watches only `current/` and promotion renders from it, while people and \
 audit tools read the historical `git-<sha>/` directory. The design is only safe while `current/` is an \
 exact copy of its release directory in the same commit: same names, same bytes, same modes (executable \
 bit, symlinks). freight-guard compares the two tree ids, so any difference at all is reported, with the \
 differing paths.\n\nFix: regenerate `current/` from the release directory in the same commit, e.g. \
 `rm -rf current && cp -a git-<sha> current`, and make sure nothing edits `current/` by hand.",
-    },
-    RuleInfo {
-        rule: Rule::ReleaseMissing,
-        name: "release-missing",
-        family: Snapshot,
-        default_severity: Deny,
-        summary: "current/freight.yaml names a release directory that is not there",
-        explanation: "`current/freight.yaml` names a revision; its release directory (`git-<revision>` by \
+};
+
+const RELEASE_MISSING: RuleInfo = RuleInfo {
+    rule: Rule::ReleaseMissing,
+    name: "release-missing",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "current/freight.yaml names a release directory that is not there",
+    explanation: "`current/freight.yaml` names a revision; its release directory (`git-<revision>` by \
 default, see `snapshot.release`) must exist next to `current/` in the same commit, because that \
 directory is the frozen, reviewable record of what `current/` deploys.\n\nFix: commit the release \
 directory together with `current/`, or point `current/freight.yaml` at the release that is there.",
-    },
-    RuleInfo {
-        rule: Rule::RecordInvalid,
-        name: "record-invalid",
-        family: Snapshot,
-        default_severity: Deny,
-        summary: "a freight.yaml is missing, not a regular file, oversized, unparsable or lacks a required field",
-        explanation: "Every release directory and `current/` carry a record (`freight.yaml` by default) that \
+};
+
+const RECORD_INVALID: RuleInfo = RuleInfo {
+    rule: Rule::RecordInvalid,
+    name: "record-invalid",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "a freight.yaml is missing, not a regular file, oversized, unparsable or lacks a required field",
+    explanation: "Every release directory and `current/` carry a record (`freight.yaml` by default) that \
 Kargo's promotion reads with `yaml-parse`. It must be a regular file of at most 64 KiB holding one YAML \
 mapping with every field of `snapshot.required` (dotted paths such as `image.ref`). Documents built to \
 exhaust a parser (alias bombs, deep nesting) are rejected as unparsable.\n\nFix: write the record as CI \
 does, with every required field, as a plain file (not a symlink).",
-    },
-    RuleInfo {
-        rule: Rule::IdentityMismatch,
-        name: "identity-mismatch",
-        family: Snapshot,
-        default_severity: Deny,
-        summary: "revision, tag, directory name, image tag or digest of a release disagree",
-        explanation: "A release is identified one way everywhere: `revision` is a full lowercase commit id \
+};
+
+const IDENTITY_MISMATCH: RuleInfo = RuleInfo {
+    rule: Rule::IdentityMismatch,
+    name: "identity-mismatch",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "revision, tag, directory name, image tag or digest of a release disagree",
+    explanation: "A release is identified one way everywhere: `revision` is a full lowercase commit id \
 (40 or 64 hex), `tag` is `git-` + revision, the release directory is named after it, `image.ref` is \
 tagged with the tag (`repo:tag` or `repo:tag@sha256:...`) and `image.digest` is `sha256:` + 64 \
 lowercase hex. A mismatch means the package, the image and the name people audit can disagree.\n\n\
 Fix: regenerate the record from the source commit and the pushed image digest.",
-    },
-    RuleInfo {
-        rule: Rule::PackageMismatch,
-        name: "package-mismatch",
-        family: Snapshot,
-        default_severity: Deny,
-        summary: "unknown packageType, or its payload directory is missing",
-        explanation: "`packageType` selects the payload directory Kargo renders from (`snapshot.packages`, \
+};
+
+const PACKAGE_MISMATCH: RuleInfo = RuleInfo {
+    rule: Rule::PackageMismatch,
+    name: "package-mismatch",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "unknown packageType, or its payload directory is missing",
+    explanation: "`packageType` selects the payload directory Kargo renders from (`snapshot.packages`, \
 by default `helm -> helm/` and `kustomize -> kustomize/`). An unknown type, or a release without that \
 directory, cannot be rendered.\n\nFix: set `packageType` to a known type and commit its payload directory.",
-    },
-    RuleInfo {
-        rule: Rule::ReleaseModified,
-        name: "release-modified",
-        family: Snapshot,
-        default_severity: Deny,
-        summary: "a release directory that exists in a parent commit changed",
-        explanation: "Release directories are frozen once written: they are the record of what was deployed. \
+};
+
+const RELEASE_MODIFIED: RuleInfo = RuleInfo {
+    rule: Rule::ReleaseModified,
+    name: "release-modified",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "a release directory that exists in a parent commit changed",
+    explanation: "Release directories are frozen once written: they are the record of what was deployed. \
 Each commit is compared with each of its parents; a release directory present in a parent must be \
 byte-identical in the commit.\n\nFix: never edit a `git-<sha>/` directory; cut a new release instead.",
-    },
-    RuleInfo {
-        rule: Rule::ReleaseDeleted,
-        name: "release-deleted",
-        family: Snapshot,
-        default_severity: Deny,
-        summary: "a release directory that exists in a parent commit was removed",
-        explanation: "Removing a release directory erases the record of a deployment. It is allowed only \
+};
+
+const RELEASE_DELETED: RuleInfo = RuleInfo {
+    rule: Rule::ReleaseDeleted,
+    name: "release-deleted",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "a release directory that exists in a parent commit was removed",
+    explanation: "Removing a release directory erases the record of a deployment. It is allowed only \
 when the policy sets `snapshot.prune: true`.\n\nFix: restore the directory, or enable pruning in the \
 trusted policy if old releases are meant to be removed.",
-    },
-    RuleInfo {
-        rule: Rule::SubmoduleInSnapshot,
-        name: "submodule-in-snapshot",
-        family: Snapshot,
-        default_severity: Deny,
-        summary: "a gitlink (submodule) inside a snapshot",
-        explanation: "A gitlink records only a commit id of another repository: its bytes are not in this \
+};
+
+const SUBMODULE_IN_SNAPSHOT: RuleInfo = RuleInfo {
+    rule: Rule::SubmoduleInSnapshot,
+    name: "submodule-in-snapshot",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "a gitlink (submodule) inside a snapshot",
+    explanation: "A gitlink records only a commit id of another repository: its bytes are not in this \
 repository, so the snapshot would not be frozen.\n\nFix: vendor the files into the release directory \
 instead of adding a submodule.",
-    },
-    RuleInfo {
-        rule: Rule::UnexpectedEntry,
-        name: "unexpected-entry",
-        family: Snapshot,
-        default_severity: Warn,
-        summary: "something in a freight root is neither current/ nor a release directory",
-        explanation: "A freight root (`warehouses/*/freight` by default) holds `current/` and release \
+};
+
+const UNEXPECTED_ENTRY: RuleInfo = RuleInfo {
+    rule: Rule::UnexpectedEntry,
+    name: "unexpected-entry",
+    family: Snapshot,
+    default_severity: Warn,
+    summary: "something in a freight root is neither current/ nor a release directory",
+    explanation: "A freight root (`warehouses/*/freight` by default) holds `current/` and release \
 directories only. Anything else is probably a mistake (a stray file, a misnamed release) and is \
 reported as a warning when a commit adds it.\n\nFix: move the entry elsewhere, or set this rule to \
 `allow` in `rules:`.",
-    },
-    RuleInfo {
-        rule: Rule::ForeignAuthor,
-        name: "foreign-author",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a rendered-branch commit whose author is not the renderer",
-        explanation: "Only the renderer (Kargo, `rendered.renderer`) writes stage and proposal branches. \
+};
+
+const FOREIGN_AUTHOR: RuleInfo = RuleInfo {
+    rule: Rule::ForeignAuthor,
+    name: "foreign-author",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a rendered-branch commit whose author is not the renderer",
+    explanation: "Only the renderer (Kargo, `rendered.renderer`) writes stage and proposal branches. \
 Every commit an update adds is judged, including commits already on `main`: pushing `main`'s history \
 as a stage branch, or a commit on top of it, carries human commits. The author is compared as \
 `Name <email>` with the `rendered.renderer` globs.\n\nFix: let Kargo render the change; to change a \
 stage by hand, change its source on `main` and promote it.",
-    },
-    RuleInfo {
-        rule: Rule::ForeignCommitter,
-        name: "foreign-committer",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a rendered-branch commit whose committer is not the renderer",
-        explanation: "Only the renderer (Kargo, `rendered.renderer`) commits to stage and proposal branches; \
+};
+
+const FOREIGN_COMMITTER: RuleInfo = RuleInfo {
+    rule: Rule::ForeignCommitter,
+    name: "foreign-committer",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a rendered-branch commit whose committer is not the renderer",
+    explanation: "Only the renderer (Kargo, `rendered.renderer`) commits to stage and proposal branches; \
 a commit whose author is Kargo but whose committer is someone else was rewritten or cherry-picked by \
 hand.\n\nFix: let Kargo render the change.",
-    },
-    RuleInfo {
-        rule: Rule::MessageMismatch,
-        name: "message-mismatch",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a rendered-branch commit message does not match `rendered.message`",
-        explanation: "When the policy sets `rendered.message`, the subject of every rendered commit \
+};
+
+const MESSAGE_MISMATCH: RuleInfo = RuleInfo {
+    rule: Rule::MessageMismatch,
+    name: "message-mismatch",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a rendered-branch commit message does not match `rendered.message`",
+    explanation: "When the policy sets `rendered.message`, the subject of every rendered commit \
 (`git log --format=%s`) must match it, e.g. `^Render (?P<stage>\\S+) from (?P<tag>git-[0-9a-f]{40}) \
 \\[skip ci\\]$`. Merge commits must carry git's default merge message instead.\n\nFix: render \
 through the Stage's promotion template, or fix the pattern in the policy.",
-    },
-    RuleInfo {
-        rule: Rule::MissingTrailer,
-        name: "missing-trailer",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a rendered-branch commit lacks a required trailer",
-        explanation: "`rendered.trailers` names trailers every rendered commit must carry, each matching its \
+};
+
+const MISSING_TRAILER: RuleInfo = RuleInfo {
+    rule: Rule::MissingTrailer,
+    name: "missing-trailer",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a rendered-branch commit lacks a required trailer",
+    explanation: "`rendered.trailers` names trailers every rendered commit must carry, each matching its \
 regex. Trailers are read as `git interpret-trailers --parse` reads them: from the last paragraph of \
 the message, tokens compared without case.\n\nFix: add the trailer at the end of the Stage's commit \
 message template, after a blank line.",
-    },
-    RuleInfo {
-        rule: Rule::PathOutsideRender,
-        name: "path-outside-render",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a rendered-branch commit changes paths outside `rendered.paths`",
-        explanation: "A rendered commit may only add, change or remove the paths the renderer writes \
+};
+
+const PATH_OUTSIDE_RENDER: RuleInfo = RuleInfo {
+    rule: Rule::PathOutsideRender,
+    name: "path-outside-render",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a rendered-branch commit changes paths outside `rendered.paths`",
+    explanation: "A rendered commit may only add, change or remove the paths the renderer writes \
 (`rendered.paths`, e.g. `manifests.yaml` or `apps/codeai/deployments/*/deploy/**`), judged against \
 every parent.\n\nFix: keep the render output inside the configured paths.",
-    },
-    RuleInfo {
-        rule: Rule::MergeNotAllowed,
-        name: "merge-not-allowed",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a merge commit on a rendered branch where `rendered.merges` is false",
-        explanation: "Kargo's RebaseOrMerge push integration makes merge commits; a policy can forbid them.\n\n\
+};
+
+const MERGE_NOT_ALLOWED: RuleInfo = RuleInfo {
+    rule: Rule::MergeNotAllowed,
+    name: "merge-not-allowed",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a merge commit on a rendered branch where `rendered.merges` is false",
+    explanation: "Kargo's RebaseOrMerge push integration makes merge commits; a policy can forbid them.\n\n\
 Fix: rebase instead of merging, or allow merges in the policy.",
-    },
-    RuleInfo {
-        rule: Rule::NonFastForward,
-        name: "non-fast-forward",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a rendered branch's history was rewritten",
-        explanation: "Stage, review and proposal branches only move forward unless `rendered.force` \
+};
+
+const NON_FAST_FORWARD: RuleInfo = RuleInfo {
+    rule: Rule::NonFastForward,
+    name: "non-fast-forward",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a rendered branch's history was rewritten",
+    explanation: "Stage, review and proposal branches only move forward unless `rendered.force` \
 allows otherwise: a force push would drop promoted or reviewed history.\n\nFix: push a new commit \
 on top of the branch instead of rewriting it.",
-    },
-    RuleInfo {
-        rule: Rule::BranchDeleted,
-        name: "branch-deleted",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a rendered branch was deleted",
-        explanation: "Argo CD syncs stage and review branches; deleting one removes a deployment's \
+};
+
+const BRANCH_DELETED: RuleInfo = RuleInfo {
+    rule: Rule::BranchDeleted,
+    name: "branch-deleted",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a rendered branch was deleted",
+    explanation: "Argo CD syncs stage and review branches; deleting one removes a deployment's \
 source unless `rendered.delete` allows it. Proposal branches may be deleted (forges delete them \
 after the merge).\n\nFix: do not delete rendered branches.",
-    },
-    RuleInfo {
-        rule: Rule::UnauthorizedPusher,
-        name: "unauthorized-pusher",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "the server says the pusher is not in `rendered.pushers`",
-        explanation: "When `rendered.pushers` is non-empty, only those logins may update stage, review and \
+};
+
+const UNAUTHORIZED_PUSHER: RuleInfo = RuleInfo {
+    rule: Rule::UnauthorizedPusher,
+    name: "unauthorized-pusher",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "the server says the pusher is not in `rendered.pushers`",
+    explanation: "When `rendered.pushers` is non-empty, only those logins may update stage, review and \
 proposal branches. The login comes from the hosting platform's hook environment: \
 GITHUB_USER_LOGIN, GL_USERNAME or GL_ID, GITEA_PUSHER_NAME, GL_USER, REMOTE_USER; when none is set \
 the push is rejected. Only `pre-receive` knows the pusher.\n\nFix: push as the renderer's account, \
 or add the login to `rendered.pushers`.",
-    },
-    RuleInfo {
-        rule: Rule::ReviewBypassed,
-        name: "review-bypassed",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a review branch moved other than by merging a proposal",
-        explanation: "Production (`rendered.review`) changes only by merging a reviewed proposal branch \
+};
+
+const REVIEW_BYPASSED: RuleInfo = RuleInfo {
+    rule: Rule::ReviewBypassed,
+    name: "review-bypassed",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a review branch moved other than by merging a proposal",
+    explanation: "Production (`rendered.review`) changes only by merging a reviewed proposal branch \
 (`rendered.proposals`) that existed before the push: a fast-forward to a proposal commit, a merge \
 of one (committed by the renderer or the forge), or a squash by the forge. A direct push, a merge of \
 a commit on no proposal branch, or a proposal merged in the push that creates it is rejected.\n\n\
 Fix: push the render to a proposal branch, open a pull request and merge it after review.",
-    },
-    RuleInfo {
-        rule: Rule::MergeAltered,
-        name: "merge-altered",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a merge or squash on a review branch whose tree is not the proposal's tree",
-        explanation: "A merge must carry exactly the tree of the proposal commit it merges, and a squash \
+};
+
+const MERGE_ALTERED: RuleInfo = RuleInfo {
+    rule: Rule::MergeAltered,
+    name: "merge-altered",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a merge or squash on a review branch whose tree is not the proposal's tree",
+    explanation: "A merge must carry exactly the tree of the proposal commit it merges, and a squash \
 exactly the tree of a proposal branch tip: what lands on production is what was reviewed. The \
 finding lists the differing paths.\n\nFix: merge the proposal without edits; if it needs changes, \
 render a new proposal.",
-    },
-    RuleInfo {
-        rule: Rule::UnknownFreight,
-        name: "unknown-freight",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "a rendered commit names no freight, or one with no release directory",
-        explanation: "A rendered commit names the freight it was rendered from: the `tag` group of \
+};
+
+const UNKNOWN_FREIGHT: RuleInfo = RuleInfo {
+    rule: Rule::UnknownFreight,
+    name: "unknown-freight",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "a rendered commit names no freight, or one with no release directory",
+    explanation: "A rendered commit names the freight it was rendered from: the `tag` group of \
 `rendered.message`, else the first `git-<40 or 64 hex>` token of its subject. With \
 `rendered.freight: snapshot` a release directory of that name must exist under a snapshot root on \
 the snapshot branch (as it is after the push). Merge commits name nothing.\n\nFix: release the \
 freight on the snapshot branch first, then promote it.",
-    },
-    RuleInfo {
-        rule: Rule::PairingMismatch,
-        name: "pairing-mismatch",
-        family: Rendered,
-        default_severity: Deny,
-        summary: "revision and tag disagree, or a rendered image carries another tag",
-        explanation: "When `rendered.message` names both a `revision` and a `tag`, the tag must be `git-` + \
+};
+
+const PAIRING_MISMATCH: RuleInfo = RuleInfo {
+    rule: Rule::PairingMismatch,
+    name: "pairing-mismatch",
+    family: Rendered,
+    default_severity: Deny,
+    summary: "revision and tag disagree, or a rendered image carries another tag",
+    explanation: "When `rendered.message` names both a `revision` and a `tag`, the tag must be `git-` + \
 the revision. Every `image:` of a repository in `rendered.images`, in every YAML file the commit \
 adds or changes, must carry the named tag (`repo:tag@sha256:...` counts by its tag). A rendered file \
 that cannot be read as YAML cannot be checked and is reported too.\n\nFix: render again from one \
 freight.",
-    },
-    RuleInfo {
-        rule: Rule::UnsignedCommit,
-        name: "unsigned-commit",
-        family: Signing,
-        default_severity: Deny,
-        summary: "signing is required and the commit is not signed",
-        explanation: "With `signing.require: true` (or `require` in `signing.stage`, \
+};
+
+const UNSIGNED_COMMIT: RuleInfo = RuleInfo {
+    rule: Rule::UnsignedCommit,
+    name: "unsigned-commit",
+    family: Signing,
+    default_severity: Deny,
+    summary: "signing is required and the commit is not signed",
+    explanation: "With `signing.require: true` (or `require` in `signing.stage`, \
 `signing.proposal` or `signing.review`), every commit judged on a rendered, review or proposal \
 branch must carry a signature: the `gpgsig` header (`gpgsig-sha256` in SHA-256 repositories). \
 Author and committer names can be forged; a signature by a pinned key cannot.\n\nFix: configure \
 the renderer (or the forge) to sign its commits with a key the policy pins.",
-    },
-    RuleInfo {
-        rule: Rule::UntrustedSignature,
-        name: "untrusted-signature",
-        family: Signing,
-        default_severity: Deny,
-        summary: "a valid signature by a key that is not pinned, or outside its validity",
-        explanation: "The signature verifies (an OpenPGP signature by a key that is not pinned cannot \
+};
+
+const UNTRUSTED_SIGNATURE: RuleInfo = RuleInfo {
+    rule: Rule::UntrustedSignature,
+    name: "untrusted-signature",
+    family: Signing,
+    default_severity: Deny,
+    summary: "a valid signature by a key that is not pinned, or outside its validity",
+    explanation: "The signature verifies (an OpenPGP signature by a key that is not pinned cannot \
 be checked at all), but its key is not pinned for this class of commits \
 (`signing.ssh_allowed_signers`, `signing.gpg_keys`, or the class's override), or the pinning \
 does not allow this use: outside the `valid-after`/`valid-before` window at the committer time, \
 not allowed for namespace `git`, or the OpenPGP key is revoked or expired. The message names \
 the key's fingerprint and principal.\n\nFix: sign with a key pinned for this class, or pin the \
 key in the trusted policy (not in the push being judged).",
-    },
-    RuleInfo {
-        rule: Rule::BadSignature,
-        name: "bad-signature",
-        family: Signing,
-        default_severity: Deny,
-        summary: "the signature does not match the commit's content",
-        explanation: "The signature does not verify over the commit without its signature \
+};
+
+const BAD_SIGNATURE: RuleInfo = RuleInfo {
+    rule: Rule::BadSignature,
+    name: "bad-signature",
+    family: Signing,
+    default_severity: Deny,
+    summary: "the signature does not match the commit's content",
+    explanation: "The signature does not verify over the commit without its signature \
 header: the commit was changed after it was signed (message, tree, parents, identities), or \
 the signature is corrupt or in no format git knows.\n\nFix: recreate and re-sign the commit.",
-    },
-    RuleInfo {
-        rule: Rule::PolicyInvalid,
-        name: "policy-invalid",
-        family: Operational,
-        default_severity: Deny,
-        summary: "the policy file is invalid",
-        explanation: "The policy file (`--config`, `FREIGHT_GUARD_CONFIG`, or `.freight-guard.yaml` at the \
+};
+
+const POLICY_INVALID: RuleInfo = RuleInfo {
+    rule: Rule::PolicyInvalid,
+    name: "policy-invalid",
+    family: Operational,
+    default_severity: Deny,
+    summary: "the policy file is invalid",
+    explanation: "The policy file (`--config`, `FREIGHT_GUARD_CONFIG`, or `.freight-guard.yaml` at the \
 trusted revision) could not be read or validated; every problem is listed with its line. A push that \
 changes `.freight-guard.yaml` on the default branch must leave it valid. Exit status 2.\n\nFix: correct \
 the listed keys; `freight-guard init --stdout` prints the annotated defaults.",
-    },
-    RuleInfo {
-        rule: Rule::InputInvalid,
-        name: "input-invalid",
-        family: Operational,
-        default_severity: Deny,
-        summary: "malformed hook input, arguments or environment",
-        explanation: "A hook line is not `<old> SP <new> SP <ref>` with ids of the repository's hash length, \
+};
+
+const INPUT_INVALID: RuleInfo = RuleInfo {
+    rule: Rule::InputInvalid,
+    name: "input-invalid",
+    family: Operational,
+    default_severity: Deny,
+    summary: "malformed hook input, arguments or environment",
+    explanation: "A hook line is not `<old> SP <new> SP <ref>` with ids of the repository's hash length, \
 a revision argument does not resolve, an `audit --ref` pattern matches no branch, or an option or its \
 environment variable (`FREIGHT_GUARD_CONFIG`, `FREIGHT_GUARD_THREADS`, `FREIGHT_GUARD_DEADLINE`) is \
 empty or invalid. Nothing can be verified, so the push is rejected. Exit status 2.\n\nFix: correct the \
 argument or variable the message names.",
-    },
-    RuleInfo {
-        rule: Rule::ReadError,
-        name: "read-error",
-        family: Operational,
-        default_severity: Deny,
-        summary: "an object or file could not be read",
-        explanation: "A commit, tree or blob needed for the verdict is missing or corrupt, or the repository \
+};
+
+const READ_ERROR: RuleInfo = RuleInfo {
+    rule: Rule::ReadError,
+    name: "read-error",
+    family: Operational,
+    default_severity: Deny,
+    summary: "an object or file could not be read",
+    explanation: "A commit, tree or blob needed for the verdict is missing or corrupt, or the repository \
 could not be opened. freight-guard fails closed: what it cannot verify is rejected. Exit status 3.\n\n\
 Fix: run `git fsck`; for `pre-push`, fetch the remote first.",
-    },
-    RuleInfo {
-        rule: Rule::DeadlineExceeded,
-        name: "deadline-exceeded",
-        family: Operational,
-        default_severity: Deny,
-        summary: "the verdict did not finish before the deadline",
-        explanation: "Hook modes stop after `--deadline` seconds (4.5 by default, inside GitHub Enterprise \
+};
+
+const DEADLINE_EXCEEDED: RuleInfo = RuleInfo {
+    rule: Rule::DeadlineExceeded,
+    name: "deadline-exceeded",
+    family: Operational,
+    default_severity: Deny,
+    summary: "the verdict did not finish before the deadline",
+    explanation: "Hook modes stop after `--deadline` seconds (4.5 by default, inside GitHub Enterprise \
 Server's 5-second budget) and reject what they could not finish judging. Exit status 3.\n\nFix: push \
 fewer commits at once, or raise `--deadline` where the server allows it.",
-    },
-    RuleInfo {
-        rule: Rule::PolicyWarning,
-        name: "policy-warning",
-        family: Operational,
-        default_severity: Warn,
-        summary: "the policy is valid but cannot work as written",
-        explanation: "The policy loads, but a combination of its keys means a contract can never pass or \
+};
+
+const POLICY_WARNING: RuleInfo = RuleInfo {
+    rule: Rule::PolicyWarning,
+    name: "policy-warning",
+    family: Operational,
+    default_severity: Warn,
+    summary: "the policy is valid but cannot work as written",
+    explanation: "The policy loads, but a combination of its keys means a contract can never pass or \
 checks nothing, e.g. `rendered.freight: snapshot` while `snapshot.branches` is empty: no release \
 directory can ever be known, so every promotion is `unknown-freight`. Reported with every verdict \
 that uses the policy; a warning does not change the exit status.\n\nFix: change the keys the \
 message names.",
-    },
-];
+};
 
 impl Rule {
+    /// The rule's catalogue entry. The match is exhaustive: a rule without its entry (name,
+    /// family, severity, summary, explanation) does not compile.
     pub fn info(self) -> &'static RuleInfo {
-        RULES
-            .iter()
-            .find(|info| info.rule == self)
-            .expect("every rule has a catalogue entry (pinned by a test)")
+        match self {
+            Rule::MirrorMismatch => &MIRROR_MISMATCH,
+            Rule::ReleaseMissing => &RELEASE_MISSING,
+            Rule::RecordInvalid => &RECORD_INVALID,
+            Rule::IdentityMismatch => &IDENTITY_MISMATCH,
+            Rule::PackageMismatch => &PACKAGE_MISMATCH,
+            Rule::ReleaseModified => &RELEASE_MODIFIED,
+            Rule::ReleaseDeleted => &RELEASE_DELETED,
+            Rule::SubmoduleInSnapshot => &SUBMODULE_IN_SNAPSHOT,
+            Rule::UnexpectedEntry => &UNEXPECTED_ENTRY,
+            Rule::ForeignAuthor => &FOREIGN_AUTHOR,
+            Rule::ForeignCommitter => &FOREIGN_COMMITTER,
+            Rule::MessageMismatch => &MESSAGE_MISMATCH,
+            Rule::MissingTrailer => &MISSING_TRAILER,
+            Rule::PathOutsideRender => &PATH_OUTSIDE_RENDER,
+            Rule::MergeNotAllowed => &MERGE_NOT_ALLOWED,
+            Rule::NonFastForward => &NON_FAST_FORWARD,
+            Rule::BranchDeleted => &BRANCH_DELETED,
+            Rule::UnauthorizedPusher => &UNAUTHORIZED_PUSHER,
+            Rule::ReviewBypassed => &REVIEW_BYPASSED,
+            Rule::MergeAltered => &MERGE_ALTERED,
+            Rule::UnknownFreight => &UNKNOWN_FREIGHT,
+            Rule::PairingMismatch => &PAIRING_MISMATCH,
+            Rule::UnsignedCommit => &UNSIGNED_COMMIT,
+            Rule::UntrustedSignature => &UNTRUSTED_SIGNATURE,
+            Rule::BadSignature => &BAD_SIGNATURE,
+            Rule::PolicyInvalid => &POLICY_INVALID,
+            Rule::InputInvalid => &INPUT_INVALID,
+            Rule::ReadError => &READ_ERROR,
+            Rule::DeadlineExceeded => &DEADLINE_EXCEEDED,
+            Rule::PolicyWarning => &POLICY_WARNING,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -526,6 +616,7 @@ mod tests {
         assert_eq!(names.len(), RULES.len());
         for info in RULES {
             assert_eq!(Rule::from_name(info.name), Some(info.rule));
+            assert_eq!(info.rule.info().name, info.name);
         }
     }
 }

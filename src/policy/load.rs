@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use gix::ObjectId;
 
 use crate::contracts::signing::{DirSource, KeySource, NoSource, TreeSource, Trust};
+use crate::contracts::snapshot::SnapshotChecker;
 use crate::finding::Finding;
 use crate::git::repo::{FileAt, ReadError, Repo};
 use crate::policy::{MAX_POLICY_BYTES, POLICY_FILE, Policy, Problem};
@@ -106,18 +107,58 @@ pub fn load(
         tree,
         label: label.to_string(),
     };
-    match bytes {
-        None => with_trust(Policy::default(), &source).map_err(|p| invalid(&origin, p)),
+    let mut policy = match bytes {
+        None => with_trust(Policy::default(), &source).map_err(|p| invalid(&origin, p))?,
         Some(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Policy::from_yaml(&text)
                 .and_then(|policy| with_trust(policy, &source))
-                .map_err(|p| invalid(&origin, p)),
-            Err(_) => Err(invalid(
-                &origin,
-                one("it is not a UTF-8 text file of at most 1 MiB".into()),
-            )),
+                .map_err(|p| invalid(&origin, p))?,
+            Err(_) => {
+                return Err(invalid(
+                    &origin,
+                    one("it is not a UTF-8 text file of at most 1 MiB".into()),
+                ));
+            }
         },
+    };
+    policy.notes = notes(&policy, repo, tree, label)?;
+    Ok(policy)
+}
+
+/// Settings that name nothing in the repository as the trusted revision has it: a typo there
+/// would silently check nothing. Only settings the policy file changes are looked at: the
+/// defaults fit a repository that has no snapshot at all (the common-case design).
+fn notes(
+    policy: &Policy,
+    repo: &Repo,
+    tree: ObjectId,
+    label: &str,
+) -> Result<Vec<String>, ReadError> {
+    let mut out = Vec::new();
+    let defaults = Policy::default();
+    let snapshot = &policy.snapshot;
+    if snapshot.roots != defaults.snapshot.roots
+        && !snapshot.roots.is_empty()
+        && SnapshotChecker::new(snapshot).roots(repo, tree)?.is_empty()
+    {
+        out.push(format!(
+            "`snapshot.roots` ({}) match no directory at {label}, so the snapshot contract checks nothing there",
+            snapshot.roots.join(", ")
+        ));
     }
+    if snapshot.branches != defaults.snapshot.branches && !snapshot.branches.is_empty() {
+        let branches = repo.refs_with_prefix("refs/heads/")?;
+        let any = branches
+            .iter()
+            .any(|(name, _)| snapshot.branches.is_match(&name["refs/heads/".len()..]));
+        if !any {
+            out.push(format!(
+                "`snapshot.branches` ({}) match no branch of the repository, so no push is judged under the snapshot contract",
+                snapshot.branches.texts.join(", ")
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Load the key files `policy.signing` names from `source` into `policy.trust`.

@@ -43,6 +43,9 @@ pub struct Policy {
     pub trust: crate::contracts::signing::Trust,
     /// Severity overrides from `rules:`.
     pub severities: BTreeMap<Rule, Severity>,
+    /// What loading the policy against the repository found it cannot do as written
+    /// (`policy-warning`), e.g. freight roots that match nothing at the trusted revision.
+    pub notes: Vec<String>,
 }
 
 impl Policy {
@@ -73,7 +76,7 @@ impl Policy {
 
     /// What makes a valid policy unable to work as written (`policy-warning`).
     pub fn warnings(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = self.notes.clone();
         if self.rendered.freight == FreightMode::Snapshot && self.snapshot.branches.is_empty() {
             out.push(
                 "`rendered.freight` is `snapshot` but `snapshot.branches` is empty: no release directory can be known, so every rendered commit is `unknown-freight`; set `rendered.freight: none` or name the snapshot branch".to_string(),

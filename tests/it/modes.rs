@@ -481,8 +481,8 @@ fn files_on_disk_and_git_trees_get_the_same_snapshot_findings() {
         let mut all = vec!["--format", "json"];
         all.extend_from_slice(args);
         let run = env.fg(&work, &all, "");
-        let v: serde_json::Value = serde_json::from_str(&run.stdout)
-            .unwrap_or_else(|e| panic!("{e}:\n{}", run.all()));
+        let v: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.all()));
         let mut out: Vec<(String, String, String)> = v["findings"]
             .as_array()
             .into_iter()

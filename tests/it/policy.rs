@@ -269,3 +269,47 @@ fn commits_judged_counts_distinct_commits() {
         run.stderr
     );
 }
+
+#[test]
+fn settings_that_name_nothing_in_the_repository_are_warned_about() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    // A typo in the roots and in the snapshot branch: the snapshot contract would check nothing.
+    env.write(
+        &work.join(".freight-guard.yaml"),
+        "snapshot:\n  branches: [mian]\n  roots: ['warehouse/*/freight']\n",
+    );
+    env.git(&work, &["add", ".freight-guard.yaml"]).ok();
+    env.git(&work, &["commit", "-qm", "Policy with typos"]).ok();
+    let run = env.fg(&work, &["--format", "json", "audit", "--ref", "main"], "");
+    assert_eq!(run.code, 0, "{}", run.all());
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let warnings: Vec<&str> = v["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "policy-warning")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(warnings.len(), 2, "{}", run.stdout);
+    assert!(
+        warnings.iter().any(
+            |w| w.contains("`snapshot.roots` (warehouse/*/freight) match no directory at HEAD")
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`snapshot.branches` (mian) match no branch")),
+        "{warnings:?}"
+    );
+    // Fixed, or left at the defaults: no warning.
+    env.write(
+        &work.join(".freight-guard.yaml"),
+        "snapshot:\n  branches: [main]\n  roots: ['warehouses/*/freight']\n",
+    );
+    env.git(&work, &["commit", "-qam", "Policy fixed"]).ok();
+    let run = env.fg(&work, &["audit"], "").ok();
+    assert!(!run.stderr.contains("policy-warning"), "{}", run.stderr);
+}
