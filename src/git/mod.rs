@@ -5,4 +5,6 @@ pub mod diff;
 pub mod index;
 pub mod parse;
 pub mod repo;
+#[cfg(test)]
+pub mod testing;
 pub mod walk;

@@ -5,7 +5,7 @@
 //! extra steps to tolerate clock skew, as git does). A commit is only ever dropped when it is
 //! proven reachable from a hidden tip, so skew can at worst add commits to judge, never lose one.
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use gix::ObjectId;
 
@@ -91,7 +91,49 @@ pub fn added_commits_from(
         .filter(|id| state.get(id).copied() == Some(false))
         .collect();
     result.reverse();
-    Ok(result)
+    parents_first(repo, result)
+}
+
+/// Put parents before children where clock skew broke the committer-time order (a child
+/// dated before its parent); an order that already holds is returned as it is.
+fn parents_first(repo: &Repo, commits: Vec<ObjectId>) -> Result<Vec<ObjectId>, ReadError> {
+    let index: HashMap<ObjectId, usize> =
+        commits.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+    let mut in_order = true;
+    'check: for (i, c) in commits.iter().enumerate() {
+        for p in &repo.commit(c)?.parents {
+            if index.get(p).is_some_and(|&j| j > i) {
+                in_order = false;
+                break 'check;
+            }
+        }
+    }
+    if in_order {
+        return Ok(commits);
+    }
+    // Depth-first, parents before the commit, starting from each commit in time order.
+    let mut done: HashSet<ObjectId> = HashSet::with_capacity(commits.len());
+    let mut out = Vec::with_capacity(commits.len());
+    for &start in &commits {
+        let mut stack = vec![(start, false)];
+        while let Some((c, expanded)) = stack.pop() {
+            if done.contains(&c) {
+                continue;
+            }
+            if expanded {
+                done.insert(c);
+                out.push(c);
+                continue;
+            }
+            stack.push((c, true));
+            for p in repo.commit(&c)?.parents.iter().rev() {
+                if index.contains_key(p) && !done.contains(p) {
+                    stack.push((*p, false));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Paint `start` and its already-visited interesting ancestors as uninteresting.
@@ -115,4 +157,60 @@ fn mark_uninteresting(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::testing::{Scratch, id};
+
+    #[test]
+    fn added_commits_are_what_rev_list_says_oldest_first() {
+        let s = Scratch::new();
+        let t = s.tree(&[]);
+        // A - B - C and B - D (committed earlier than C: clock skew), M merges C and D.
+        let a = s.commit(&t, &[], 1000);
+        let b = s.commit(&t, &[&a], 2000);
+        let c = s.commit(&t, &[&b], 3000);
+        let d = s.commit(&t, &[&b], 500);
+        let m = s.commit(&t, &[&c, &d], 4000);
+        let repo = s.open();
+        let walk = |tip: &str, hidden: &[&str]| -> Vec<ObjectId> {
+            let hidden: Vec<ObjectId> = hidden.iter().map(|h| id(h)).collect();
+            added_commits(&repo, id(tip), &hidden).expect("walk")
+        };
+        let rev_list = |tip: &str, hidden: &[&str]| -> Vec<ObjectId> {
+            let mut args = vec!["rev-list", "--reverse", "--topo-order", tip];
+            let nots: Vec<String> = hidden.iter().map(|h| format!("^{h}")).collect();
+            args.extend(nots.iter().map(String::as_str));
+            let out = s.git(&args, None);
+            out.lines().map(id).collect()
+        };
+        for (tip, hidden) in [
+            (&m, vec![&c]),
+            (&m, vec![&d]),
+            (&m, vec![]),
+            (&c, vec![&m]),
+            (&m, vec![&a]),
+            (&d, vec![&c]),
+        ] {
+            let hidden: Vec<&str> = hidden.iter().map(|h| h.as_str()).collect();
+            let mut ours = walk(tip, &hidden);
+            let mut gits = rev_list(tip, &hidden);
+            // Parents come before children in ours; the set is git's.
+            for (i, c) in ours.iter().enumerate() {
+                for p in &repo.commit(c).expect("commit").parents {
+                    if let Some(j) = ours.iter().position(|x| x == p) {
+                        assert!(j < i, "parent after child");
+                    }
+                }
+            }
+            ours.sort();
+            gits.sort();
+            assert_eq!(ours, gits, "{tip} --not {hidden:?}");
+        }
+        // A hidden tip that is not in the repository hides nothing.
+        let missing = "1".repeat(40);
+        assert_eq!(walk(&b, &[&missing]).len(), 2);
+    }
 }

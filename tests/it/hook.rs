@@ -36,17 +36,7 @@ fn each_snapshot_rule_rejects_and_leaves_the_server_unchanged() {
         env.breaks(case, &work);
         let before = env.state(&server);
         let run = env.push(&work, &["-f", "HEAD:main"]);
-        assert_ne!(run.code, 0, "{case} was accepted:\n{}", run.all());
-        assert!(
-            run.stderr.contains(case),
-            "{case} not named:\n{}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains("pre-receive hook declined"),
-            "{}",
-            run.stderr
-        );
+        crate::support::assert_declined(&run, case, case);
         crate::support::assert_human(case, &run.stderr);
         assert_eq!(env.state(&server), before, "{case}: server changed");
     }
@@ -75,8 +65,7 @@ fn unexpected_entry_warns_by_default_and_rejects_when_denied() {
     c.args(["push", "origin", "HEAD:main"])
         .env("FREIGHT_GUARD_CONFIG", &policy);
     let run = env.run(c);
-    assert_ne!(run.code, 0, "{}", run.all());
-    assert!(run.stderr.contains("unexpected-entry"), "{}", run.stderr);
+    crate::support::assert_declined(&run, "unexpected-entry", "unexpected-entry");
     assert_eq!(env.state(&server), before);
 }
 
@@ -90,8 +79,7 @@ fn an_earlier_bad_commit_under_a_valid_tip_is_rejected() {
     env.breaks("valid", &work);
     let before = env.state(&server);
     let run = env.push(&work, &["HEAD:main"]);
-    assert_ne!(run.code, 0, "{}", run.all());
-    assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+    crate::support::assert_declined(&run, "mirror-mismatch", "mirror-mismatch");
     assert!(
         run.stderr.contains(&bad),
         "the bad commit is named:\n{}",
@@ -111,8 +99,7 @@ fn moving_main_onto_a_bad_commit_already_on_another_branch_is_rejected() {
     env.push(&work, &["feature"]).ok();
     let before = env.state(&server);
     let run = env.push(&work, &["feature:main"]);
-    assert_ne!(run.code, 0, "{}", run.all());
-    assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+    crate::support::assert_declined(&run, "mirror-mismatch", "mirror-mismatch");
     assert_eq!(env.state(&server), before);
 }
 
@@ -141,8 +128,7 @@ fn a_push_that_exempts_itself_in_the_policy_file_is_judged_by_the_old_policy() {
     env.git(&work, &["commit", "-qm", "Relax the policy"]).ok();
     let before = env.state(&server);
     let run = env.push(&work, &["HEAD:main"]);
-    assert_ne!(run.code, 0, "{}", run.all());
-    assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+    crate::support::assert_declined(&run, "mirror-mismatch", "mirror-mismatch");
     assert_eq!(env.state(&server), before);
 }
 
@@ -159,8 +145,7 @@ fn a_push_that_leaves_the_policy_file_invalid_is_rejected() {
     env.git(&work, &["commit", "-qm", "Add a policy"]).ok();
     let before = env.state(&server);
     let run = env.push(&work, &["HEAD:main"]);
-    assert_ne!(run.code, 0, "{}", run.all());
-    assert!(run.stderr.contains("policy-invalid"), "{}", run.stderr);
+    crate::support::assert_declined(&run, "policy-invalid", "policy-invalid");
     assert!(
         run.stderr.contains(".freight-guard.yaml:3:"),
         "{}",
@@ -181,8 +166,7 @@ fn sha256_repository_valid_accepted_broken_rejected() {
     env.breaks("mirror-mismatch", &work);
     let before = env.state(&server);
     let run = env.push(&work, &["HEAD:main"]);
-    assert_ne!(run.code, 0, "{}", run.all());
-    assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+    crate::support::assert_declined(&run, "mirror-mismatch", "mirror-mismatch");
     assert_eq!(env.state(&server), before);
 }
 
@@ -360,8 +344,7 @@ fn the_deadline_rejects_with_exit_3() {
     crate::support::assert_declined(&run, "deadline-exceeded", "FREIGHT_GUARD_DEADLINE");
     assert_eq!(env.state(&server), before);
     let run = env.push_env(&work, &["HEAD:main"], &[("FREIGHT_GUARD_DEADLINE", "soon")]);
-    assert_ne!(run.code, 0, "{}", run.all());
-    assert!(run.stderr.contains("--deadline"), "{}", run.stderr);
+    crate::support::assert_declined(&run, "--deadline", "--deadline");
     assert_eq!(env.state(&server), before);
     env.push(&work, &["HEAD:main"]).ok();
     assert_eq!(env.rev(&server, "main"), env.rev(&work, "HEAD"));

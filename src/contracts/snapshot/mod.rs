@@ -828,3 +828,105 @@ fn decode_one(repo: &Repo, tree: &ObjectId, bytes: &[u8]) -> Result<Entry, ReadE
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::git::testing::{Scratch, id};
+
+    /// A freight root of releases, each a directory whose content depends on its version
+    /// (one tree per version, made once).
+    fn root(s: &Scratch, releases: &[(String, u32)], made: &mut HashMap<u32, String>) -> ObjectId {
+        let mut entries: Vec<(String, String)> = releases
+            .iter()
+            .map(|(name, version)| {
+                let tree = made.entry(*version).or_insert_with(|| {
+                    let blob = s.blob(&format!("release {version}\n"));
+                    s.tree(&[("100644", "blob", &blob, "freight.yaml")])
+                });
+                (name.clone(), tree.clone())
+            })
+            .collect();
+        entries.sort();
+        let lines: Vec<(&str, &str, &str, &str)> = entries
+            .iter()
+            .map(|(n, t)| ("040000", "tree", t.as_str(), n.as_str()))
+            .collect();
+        id(&s.tree(&lines))
+    }
+
+    fn names(entries: &[Entry]) -> BTreeSet<Vec<u8>> {
+        entries.iter().map(|e| e.name.clone()).collect()
+    }
+
+    /// Added, removed and changed names, from full listings.
+    fn naive(repo: &Repo, old: ObjectId, new: ObjectId) -> [BTreeSet<Vec<u8>>; 3] {
+        let o: BTreeMap<Vec<u8>, Entry> = repo
+            .tree(&old)
+            .expect("tree")
+            .into_iter()
+            .map(|e| (e.name.clone(), e))
+            .collect();
+        let n: BTreeMap<Vec<u8>, Entry> = repo
+            .tree(&new)
+            .expect("tree")
+            .into_iter()
+            .map(|e| (e.name.clone(), e))
+            .collect();
+        [
+            n.keys().filter(|k| !o.contains_key(*k)).cloned().collect(),
+            o.keys().filter(|k| !n.contains_key(*k)).cloned().collect(),
+            n.iter()
+                .filter(|(k, e)| o.get(*k).is_some_and(|x| x.id != e.id))
+                .map(|(k, _)| k.clone())
+                .collect(),
+        ]
+    }
+
+    #[test]
+    fn freight_root_comparison_agrees_with_full_listings() {
+        let s = Scratch::new();
+        let name = |i: u32| format!("git-{:040x}", u128::from(i) * 7919 + 11);
+        let mut releases: Vec<(String, u32)> = (0..300).map(|i| (name(i), 0)).collect();
+        let policy = SnapshotPolicy::default();
+        let mut checker = SnapshotChecker::new(&policy);
+        let mut made = HashMap::new();
+        let mut parent = root(&s, &releases, &mut made);
+        // A chain of roots, each judged against the one before (whose offsets the checker
+        // derived on the way): first, middle and last entries changed, added and removed.
+        type Step = Box<dyn Fn(&mut Vec<(String, u32)>)>;
+        let steps: Vec<Step> = vec![
+            Box::new(|r| r[0].1 += 1),
+            Box::new(|r| r.push((format!("git-{}", "f".repeat(40)), 0))),
+            Box::new(|r| {
+                r.remove(150);
+            }),
+            Box::new(|r| {
+                r[299 - 1].1 += 1;
+                r[7].1 += 1;
+                r.push((format!("git-{}", "0".repeat(40)), 3));
+            }),
+            Box::new(|r| r.retain(|(n, _)| !n.ends_with('5'))),
+            Box::new(|_| {}),
+        ];
+        for (i, step) in steps.iter().enumerate() {
+            step(&mut releases);
+            let new = root(&s, &releases, &mut made);
+            let repo = &s.open();
+            let (added, removed, changed) = checker
+                .root_changes(repo, Some(parent), new)
+                .expect("compare");
+            let changed_names: BTreeSet<Vec<u8>> =
+                changed.iter().map(|(n, _)| n.name.clone()).collect();
+            let [a, r, c] = naive(repo, parent, new);
+            assert_eq!(
+                (names(&added), names(&removed), changed_names),
+                (a, r, c),
+                "step {i}"
+            );
+            parent = new;
+        }
+    }
+}
