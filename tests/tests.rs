@@ -4,8 +4,6 @@
 #[path = "it/support.rs"]
 mod support;
 
-#[path = "it/hook.rs"]
-mod hook;
 #[path = "it/hostile.rs"]
 mod hostile;
 #[path = "it/install.rs"]
@@ -22,3 +20,5 @@ mod policy;
 mod rendered;
 #[path = "it/signing.rs"]
 mod signing;
+#[path = "it/snapshot.rs"]
+mod snapshot;

@@ -1,4 +1,5 @@
-//! The pre-receive hook, through real `git push`es into a bare server repository.
+//! The snapshot contract through the pre-receive hook: real `git push`es into a bare server
+//! repository, every snapshot rule, the policy-change check, hook input, deadlines, threads.
 
 use crate::support::Env;
 
