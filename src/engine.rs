@@ -546,13 +546,7 @@ impl<'a> Engine<'a> {
         if !problems.is_empty() {
             let details = problems
                 .iter()
-                .map(|p| {
-                    if p.line > 0 {
-                        format!("{POLICY_FILE}:{}: {}", p.line, p.message)
-                    } else {
-                        p.message.clone()
-                    }
-                })
+                .map(|p| p.describe(POLICY_FILE, false))
                 .collect();
             self.findings.push(
                 Finding::new(

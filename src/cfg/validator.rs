@@ -14,6 +14,18 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// `ORIGIN:LINE: message`; a problem of the whole file is `ORIGIN: message`, or the bare
+    /// message when `origin_for_file` is false (it names its own file).
+    pub fn describe(&self, origin: &str, origin_for_file: bool) -> String {
+        match (self.line, origin_for_file) {
+            (0, true) => format!("{origin}: {}", self.message),
+            (0, false) => self.message.clone(),
+            (line, _) => format!("{origin}:{line}: {}", self.message),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Validator {
     pub problems: Vec<Problem>,

@@ -38,97 +38,103 @@ pub fn walk(
     budget: usize,
     visit: &mut Visit<'_>,
 ) -> Result<bool, ReadError> {
-    let mut spent = 0;
-    let mut prefix = Vec::new();
-    walk_into(
+    let mut walk = Walk {
         repo,
-        old,
-        new,
         expand,
         budget,
-        &mut spent,
-        &mut prefix,
+        spent: 0,
+        prefix: Vec::new(),
         visit,
-    )
+    };
+    walk.trees(old, new)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk_into(
-    repo: &Repo,
-    old: Option<ObjectId>,
-    new: Option<ObjectId>,
+/// One walk in progress.
+struct Walk<'a, 'v> {
+    repo: &'a Repo,
     expand: Expand,
     budget: usize,
-    spent: &mut usize,
-    prefix: &mut Vec<u8>,
-    visit: &mut Visit<'_>,
-) -> Result<bool, ReadError> {
-    let entries = |id: Option<ObjectId>| -> Result<BTreeMap<Vec<u8>, Entry>, ReadError> {
+    spent: usize,
+    /// The path of the trees being compared, with its trailing `/`.
+    prefix: Vec<u8>,
+    visit: &'a mut Visit<'v>,
+}
+
+impl Walk<'_, '_> {
+    fn entries(&self, id: Option<ObjectId>) -> Result<BTreeMap<Vec<u8>, Entry>, ReadError> {
         Ok(match id {
-            Some(id) => repo
+            Some(id) => self
+                .repo
                 .tree(&id)?
                 .into_iter()
                 .map(|e| (e.name.clone(), e))
                 .collect(),
             None => BTreeMap::new(),
         })
-    };
-    let mut old_entries = entries(old)?;
-    let mut new_entries = entries(new)?;
-    let mut names: Vec<Vec<u8>> = old_entries
-        .keys()
-        .chain(new_entries.keys())
-        .cloned()
-        .collect();
-    names.sort();
-    names.dedup();
-    for name in names {
-        let (o, n) = (old_entries.remove(&name), new_entries.remove(&name));
-        if let (Some(o), Some(n)) = (&o, &n)
-            && o.id == n.id
-            && o.kind == n.kind
-        {
-            continue;
+    }
+
+    fn trees(&mut self, old: Option<ObjectId>, new: Option<ObjectId>) -> Result<bool, ReadError> {
+        let mut old_entries = self.entries(old)?;
+        let mut new_entries = self.entries(new)?;
+        let mut names: Vec<Vec<u8>> = old_entries
+            .keys()
+            .chain(new_entries.keys())
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let (o, n) = (old_entries.remove(&name), new_entries.remove(&name));
+            if let (Some(o), Some(n)) = (&o, &n)
+                && o.id == n.id
+                && o.kind == n.kind
+            {
+                continue;
+            }
+            self.spent += 1;
+            if self.spent > self.budget {
+                return Ok(false);
+            }
+            let len = self.prefix.len();
+            self.prefix.extend_from_slice(&name);
+            let complete = self.path(o, n)?;
+            self.prefix.truncate(len);
+            if !complete {
+                return Ok(false);
+            }
         }
-        *spent += 1;
-        if *spent > budget {
-            return Ok(false);
-        }
-        let len = prefix.len();
-        prefix.extend_from_slice(&name);
+        Ok(true)
+    }
+
+    /// One differing name (its path in `prefix`): its subtrees, then the path itself.
+    fn path(&mut self, o: Option<Entry>, n: Option<Entry>) -> Result<bool, ReadError> {
         let o_tree = o.as_ref().filter(|e| e.is_tree()).map(|e| e.id);
         let n_tree = n.as_ref().filter(|e| e.is_tree()).map(|e| e.id);
         let one_sided = o_tree.is_some() != n_tree.is_some() && o.is_some() && n.is_some();
-        let recurse = match expand {
+        let recurse = match self.expand {
             Expand::Files => o_tree.is_some() || n_tree.is_some(),
             Expand::Kinds => (o_tree.is_some() || n_tree.is_some()) && !one_sided,
         };
         if recurse {
-            prefix.push(b'/');
-            let complete = walk_into(repo, o_tree, n_tree, expand, budget, spent, prefix, visit)?;
-            prefix.truncate(len + name.len());
+            let len = self.prefix.len();
+            self.prefix.push(b'/');
+            let complete = self.trees(o_tree, n_tree)?;
+            self.prefix.truncate(len);
             if !complete {
-                prefix.truncate(len);
                 return Ok(false);
             }
         }
-        let (o_leaf, n_leaf) = match expand {
-            Expand::Files => (
-                o.as_ref().filter(|e| !e.is_tree()),
-                n.as_ref().filter(|e| !e.is_tree()),
-            ),
-            Expand::Kinds if one_sided => (o.as_ref(), n.as_ref()),
-            Expand::Kinds => (
-                o.as_ref().filter(|e| !e.is_tree()),
-                n.as_ref().filter(|e| !e.is_tree()),
-            ),
+        let leaf = |e: &Option<Entry>| e.as_ref().filter(|e| !e.is_tree()).cloned();
+        let (o_leaf, n_leaf) = if self.expand == Expand::Kinds && one_sided {
+            (o, n)
+        } else {
+            (leaf(&o), leaf(&n))
         };
         if o_leaf.is_some() || n_leaf.is_some() {
-            visit(prefix, o_leaf, n_leaf);
+            (self.visit)(&self.prefix, o_leaf.as_ref(), n_leaf.as_ref());
         }
-        prefix.truncate(len);
+        Ok(true)
     }
-    Ok(true)
 }
 
 /// The most differing paths one finding lists.

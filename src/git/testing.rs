@@ -25,8 +25,8 @@ impl Scratch {
         self.dir.path()
     }
 
-    /// `git ARGS` in the repository with `input` on stdin; its trimmed stdout.
-    pub fn git(&self, args: &[&str], input: Option<&[u8]>) -> String {
+    /// `git ARGS` in the repository, hermetic, with fixed identities.
+    fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new("git");
         c.args(args)
             .current_dir(self.path())
@@ -37,25 +37,15 @@ impl Scratch {
             .env("GIT_AUTHOR_NAME", "T")
             .env("GIT_AUTHOR_EMAIL", "t@example.com")
             .env("GIT_COMMITTER_NAME", "T")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().expect("git");
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().expect("stdin");
-            if let Some(input) = input {
-                stdin.write_all(input).expect("write");
-            }
-        }
-        let out = child.wait_with_output().expect("git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+            .env("GIT_COMMITTER_EMAIL", "t@example.com");
+        c
+    }
+
+    /// `git ARGS` in the repository with `input` on stdin; its trimmed stdout.
+    pub fn git(&self, args: &[&str], input: Option<&[u8]>) -> String {
+        let mut c = self.command(args);
+        c.stdin(Stdio::piped());
+        output(c, input)
     }
 
     pub fn blob(&self, content: &str) -> String {
@@ -84,32 +74,36 @@ impl Scratch {
     }
 
     fn git_dated(&self, args: &[&str], date: &str) -> String {
-        let mut c = Command::new("git");
-        c.args(args)
-            .current_dir(self.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "T")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "T")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .env("GIT_AUTHOR_DATE", date)
+        let mut c = self.command(args);
+        c.env("GIT_AUTHOR_DATE", date)
             .env("GIT_COMMITTER_DATE", date)
-            .stdin(Stdio::null());
-        let out = c.output().expect("git");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+            .stdin(Stdio::piped());
+        output(c, None)
     }
 
     pub fn open(&self) -> Repo {
         Repo::open(self.path()).expect("open")
     }
+}
+
+/// Run `c` with `input` on stdin; its trimmed stdout, or a panic naming what git said.
+fn output(mut c: Command, input: Option<&[u8]>) -> String {
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("git");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        if let Some(input) = input {
+            stdin.write_all(input).expect("write");
+        }
+    }
+    let out = child.wait_with_output().expect("git");
+    assert!(
+        out.status.success(),
+        "git: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 pub fn id(hex: &str) -> ObjectId {

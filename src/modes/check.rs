@@ -59,15 +59,7 @@ pub fn run(cli: &Cli, base: &str, head: &str, ref_name: Option<&str>) -> Result<
     let name = match ref_name {
         Some(r) if r.starts_with("refs/") => r.to_string(),
         Some(r) => format!("refs/heads/{r}"),
-        None => format!(
-            "refs/heads/{}",
-            policy
-                .snapshot
-                .branches
-                .texts
-                .first()
-                .map_or("main", String::as_str)
-        ),
+        None => policy.snapshot.first_branch(),
     };
     if !valid_ref_name(&name) {
         return Err(Failure::input(format!(

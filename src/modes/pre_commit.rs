@@ -40,15 +40,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Failure> {
     // branch would judge it, so a `current/` that does not mirror its release fails.
     let nothing_staged = parents.len() <= 1 && head_tree == Some(tree);
     let mut engine = Engine::new(&repo, &policy);
-    let first_snapshot = format!(
-        "refs/heads/{}",
-        policy
-            .snapshot
-            .branches
-            .texts
-            .first()
-            .map_or("main", String::as_str)
-    );
+    let first_snapshot = policy.snapshot.first_branch();
     let (branch, subject) = match repo.head_branch() {
         Some(b) if engine.is_snapshot_branch(&b) || !nothing_staged => {
             let subject = format!("staged changes on {b}");

@@ -8,6 +8,7 @@ use gix::ObjectId;
 
 use crate::contracts::signing::{DirSource, KeySource, NoSource, TreeSource, Trust};
 use crate::contracts::snapshot::SnapshotChecker;
+use crate::contracts::snapshot::cfg::{DEFAULT_BRANCHES, DEFAULT_ROOTS};
 use crate::finding::Finding;
 use crate::git::repo::{FileAt, ReadError, Repo};
 use crate::policy::{MAX_POLICY_BYTES, POLICY_FILE, Policy, Problem};
@@ -32,16 +33,7 @@ impl LoadError {
     pub fn finding(&self) -> Finding {
         match self {
             LoadError::Invalid { origin, problems } => {
-                let details = problems
-                    .iter()
-                    .map(|p| {
-                        if p.line > 0 {
-                            format!("{origin}:{}: {}", p.line, p.message)
-                        } else {
-                            format!("{origin}: {}", p.message)
-                        }
-                    })
-                    .collect();
+                let details = problems.iter().map(|p| p.describe(origin, true)).collect();
                 Finding::new(Rule::PolicyInvalid, self.to_string())
                     .at(origin.clone())
                     .with_details(details)
@@ -135,9 +127,8 @@ fn notes(
     label: &str,
 ) -> Result<Vec<String>, ReadError> {
     let mut out = Vec::new();
-    let defaults = Policy::default();
     let snapshot = &policy.snapshot;
-    if snapshot.roots != defaults.snapshot.roots
+    if snapshot.roots != DEFAULT_ROOTS
         && !snapshot.roots.is_empty()
         && SnapshotChecker::new(snapshot).roots(repo, tree)?.is_empty()
     {
@@ -146,7 +137,7 @@ fn notes(
             snapshot.roots.join(", ")
         ));
     }
-    if snapshot.branches != defaults.snapshot.branches && !snapshot.branches.is_empty() {
+    if snapshot.branches.texts != DEFAULT_BRANCHES && !snapshot.branches.is_empty() {
         let branches = repo.refs_with_prefix("refs/heads/")?;
         let any = branches
             .iter()

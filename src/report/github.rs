@@ -34,9 +34,14 @@ pub fn by_importance(findings: &[Finding]) -> Vec<&Finding> {
 
 /// Escape the message part of a workflow command.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    replace_each(text, &[("%", "%25"), ("\r", "%0D"), ("\n", "%0A")])
+}
+
+/// `text` with each pair replaced in turn.
+fn replace_each(text: &str, pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .fold(text.to_string(), |text, (from, to)| text.replace(from, to))
 }
 
 /// Escape a property value of a workflow command.
@@ -104,10 +109,10 @@ pub fn render(outcome: &Outcome, summarized: Option<usize>) -> String {
 
 /// A Markdown table cell: one line, pipes escaped.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\r', " ")
-        .replace('\n', "<br>")
+    replace_each(
+        text,
+        &[("\\", "\\\\"), ("|", "\\|"), ("\r", " "), ("\n", "<br>")],
+    )
 }
 
 /// The step summary: a heading, the verdict and a table of every finding, cut to the budget;

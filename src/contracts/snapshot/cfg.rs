@@ -25,6 +25,15 @@ pub struct SnapshotPolicy {
 }
 
 impl SnapshotPolicy {
+    /// The first snapshot branch as a full ref (`refs/heads/main`): where `check` and
+    /// `pre-commit` judge commits that name no branch of their own.
+    pub fn first_branch(&self) -> String {
+        format!(
+            "refs/heads/{}",
+            self.branches.texts.first().map_or("main", String::as_str)
+        )
+    }
+
     /// The release directory name for a revision.
     pub fn release_dir(&self, revision: &str) -> String {
         self.release.replacen("{revision}", revision, 1)
@@ -63,11 +72,16 @@ impl SnapshotPolicy {
     }
 }
 
+/// The default snapshot branches (`snapshot.branches`).
+pub const DEFAULT_BRANCHES: &[&str] = &["main"];
+/// The default freight roots (`snapshot.roots`).
+pub const DEFAULT_ROOTS: &[&str] = &["warehouses/*/freight"];
+
 impl Default for SnapshotPolicy {
     fn default() -> Self {
         SnapshotPolicy {
-            branches: Patterns::new(&["main"]),
-            roots: vec!["warehouses/*/freight".into()],
+            branches: Patterns::new(DEFAULT_BRANCHES),
+            roots: DEFAULT_ROOTS.iter().map(|r| r.to_string()).collect(),
             current: "current".into(),
             release: "git-{revision}".into(),
             record: "freight.yaml".into(),

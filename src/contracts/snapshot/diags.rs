@@ -70,28 +70,24 @@ pub fn current_not_a_directory(policy: &SnapshotPolicy, what: &str) -> Finding {
     .at(cur.as_str())
 }
 
-/// `current/freight.yaml` names a revision whose release directory is not there.
-pub fn release_missing(policy: &SnapshotPolicy, rev: &str) -> Finding {
+/// `current/freight.yaml` names a revision whose release directory is not there (`what`:
+/// `None`), or is there as something other than a directory.
+pub fn release_missing(policy: &SnapshotPolicy, rev: &str, what: Option<&str>) -> Finding {
     let record_path = current_record(policy);
     let release_name = policy.release_dir(rev);
-    Finding::new(
-        Rule::ReleaseMissing,
-        format!(
-            "`{record_path}` names revision {rev}, but the release directory `{release_name}/` is not there"
+    let (message, at) = match what {
+        None => (
+            format!(
+                "`{record_path}` names revision {rev}, but the release directory `{release_name}/` is not there"
+            ),
+            record_path,
         ),
-    )
-    .at(record_path)
-}
-
-/// ... or is there but is no directory.
-pub fn release_named_not_a_directory(policy: &SnapshotPolicy, rev: &str, what: &str) -> Finding {
-    let record_path = current_record(policy);
-    let release_name = policy.release_dir(rev);
-    Finding::new(
-        Rule::ReleaseMissing,
-        format!("`{record_path}` names `{release_name}/`, but it is a {what}, not a directory"),
-    )
-    .at(release_name)
+        Some(what) => (
+            format!("`{record_path}` names `{release_name}/`, but it is a {what}, not a directory"),
+            release_name,
+        ),
+    };
+    Finding::new(Rule::ReleaseMissing, message).at(at)
 }
 
 /// `current/` is not an exact copy of its release: `total` differing paths, `listed` of them.

@@ -204,14 +204,14 @@ fn check_root(policy: &SnapshotPolicy, root: &Path) -> Result<Vec<Finding>, Stri
     let release = root.join(policy.release_dir(rev));
     match std::fs::symlink_metadata(&release) {
         Err(_) => {
-            out.push(diags::release_missing(policy, rev));
+            out.push(diags::release_missing(policy, rev, None));
             return Ok(out);
         }
         Ok(m) if !m.is_dir() => {
-            out.push(diags::release_named_not_a_directory(
+            out.push(diags::release_missing(
                 policy,
                 rev,
-                kind_word(&m.file_type()),
+                Some(kind_word(&m.file_type())),
             ));
             return Ok(out);
         }

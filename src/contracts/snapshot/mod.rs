@@ -265,20 +265,17 @@ impl<'p> SnapshotChecker<'p> {
                 ));
             }
             Some(current) => {
-                let (record, mut findings) = self.read_record(repo, current.id, &cur)?;
-                out.append(&mut findings);
+                let (record, head, tail) = self.directory_verdict(repo, current.id, &cur, None)?;
+                out.extend(head);
                 if let Some(rev) = record.revision.as_deref().filter(|r| is_full_hex(r)) {
-                    out.extend(identity(self.policy, &record, &cur, None));
                     let release_name = self.policy.release_dir(rev);
                     match find(release_name.as_bytes())?.as_ref() {
-                        None => out.push(diags::release_missing(self.policy, rev)),
-                        Some(release) if !release.is_tree() => {
-                            out.push(diags::release_named_not_a_directory(
-                                self.policy,
-                                rev,
-                                kind_word(release.kind),
-                            ))
-                        }
+                        None => out.push(diags::release_missing(self.policy, rev, None)),
+                        Some(release) if !release.is_tree() => out.push(diags::release_missing(
+                            self.policy,
+                            rev,
+                            Some(kind_word(release.kind)),
+                        )),
                         Some(release) if release.id != current.id => {
                             let (total, listed) =
                                 diff_trees(repo, Some(release.id), Some(current.id))?;
@@ -286,16 +283,8 @@ impl<'p> SnapshotChecker<'p> {
                         }
                         Some(_) => {}
                     }
-                } else {
-                    out.extend(identity(self.policy, &record, &cur, None));
                 }
-                out.extend(self.package(repo, &record, current.id, &cur)?);
-                if let Some(path) = self.gitlink(repo, current.id)? {
-                    out.push(diags::submodule(
-                        &format!("{cur}/{}", display_path(&path)),
-                        false,
-                    ));
-                }
+                out.extend(tail);
             }
         }
         self.root_memo.insert(root, out.clone());
@@ -533,19 +522,33 @@ impl<'p> SnapshotChecker<'p> {
                 self.policy,
             ));
         } else {
-            let (record, mut findings) = self.read_record(repo, entry.id, &name)?;
-            out.append(&mut findings);
-            out.extend(identity(self.policy, &record, &name, Some(&name)));
-            out.extend(self.package(repo, &record, entry.id, &name)?);
-            if let Some(path) = self.gitlink(repo, entry.id)? {
-                out.push(diags::submodule(
-                    &format!("{name}/{}", display_path(&path)),
-                    false,
-                ));
-            }
+            let (_, head, tail) = self.directory_verdict(repo, entry.id, &name, Some(&name))?;
+            out.extend(head);
+            out.extend(tail);
         }
         self.release_memo.insert(key, out.clone());
         Ok(out)
+    }
+
+    /// The checks of one snapshot directory (`current/`, or the release `own_name`): its record
+    /// and identity (first), its package and submodules (last), with the record read.
+    fn directory_verdict(
+        &mut self,
+        repo: &Repo,
+        tree: ObjectId,
+        dir: &str,
+        own_name: Option<&str>,
+    ) -> Result<(Record, Local, Local), ReadError> {
+        let (record, mut head) = self.read_record(repo, tree, dir)?;
+        head.extend(identity(self.policy, &record, dir, own_name));
+        let mut tail = self.package(repo, &record, tree, dir)?;
+        if let Some(path) = self.gitlink(repo, tree)? {
+            tail.push(diags::submodule(
+                &format!("{dir}/{}", display_path(&path)),
+                false,
+            ));
+        }
+        Ok((record, head, tail))
     }
 
     /// Read and validate the record in a snapshot directory (`dir` names it in messages).
