@@ -13,18 +13,21 @@ use crate::git::repo::{ReadError, Repo, display_path};
 /// Build the tree of the index at `path` and return its id.
 pub fn staged_tree(repo: &Repo, path: &Path) -> Result<ObjectId, ReadError> {
     let file = gix::index::File::at(path, repo.object_hash(), false, Default::default())
-        .map_err(|e| ReadError::Other(format!("cannot read the index {}: {e}", path.display())))?;
+        .map_err(|e| ReadError::Index {
+            what: format!("cannot read the index {}", path.display()),
+            source: e.into(),
+        })?;
     let mut items: Vec<(Vec<u8>, EntryKind, ObjectId)> = Vec::with_capacity(file.entries().len());
     for entry in file.entries() {
         let p = entry.path(&file).to_vec();
         if entry.stage_raw() != 0 {
-            return Err(ReadError::Other(format!(
+            return Err(ReadError::IndexState(format!(
                 "the index has unresolved conflicts (at `{}`); resolve them before committing",
                 display_path(&p)
             )));
         }
         let mode = entry.mode.to_tree_entry_mode().ok_or_else(|| {
-            ReadError::Other(format!(
+            ReadError::IndexState(format!(
                 "the index entry `{}` has an unknown mode",
                 display_path(&p)
             ))
@@ -76,5 +79,8 @@ fn build(repo: &Repo, items: &[(Vec<u8>, EntryKind, ObjectId)]) -> Result<Object
     repo.repo
         .write_object(&tree)
         .map(|id| id.detach())
-        .map_err(|e| ReadError::Other(format!("cannot build the staged tree: {e}")))
+        .map_err(|e| ReadError::Index {
+            what: "cannot build the staged tree".into(),
+            source: e.into(),
+        })
 }

@@ -32,8 +32,46 @@ pub enum ReadError {
         expected: &'static str,
         actual: String,
     },
+    /// A ref could not be read, listed or resolved (`what`: what was being done).
+    #[error("cannot {what}: {source}")]
+    Ref {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
+    /// The index could not be read or turned into a tree.
+    #[error("{what}: {source}")]
+    Index {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
+    /// The index cannot stand for a commit (conflicts, unknown modes).
     #[error("{0}")]
-    Other(String),
+    IndexState(String),
+    /// Verifying would take more than the bounds allow: not verified.
+    #[error("{0}; it is not verified")]
+    TooLarge(String),
+    /// A pre-push remote tip this repository does not have.
+    #[error("{name}'s tip {tip} on `{remote}` is not in this repository, so what the push adds cannot be computed; run `git fetch {remote}` first")]
+    NotFetched {
+        name: String,
+        tip: ObjectId,
+        remote: String,
+    },
+}
+
+/// The source of a read error, kept for `std::error::Error::source`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl ReadError {
+    /// A ref error: `what` was being done when `source` happened.
+    pub fn reference(what: impl Into<String>, source: impl Into<BoxError>) -> ReadError {
+        ReadError::Ref {
+            what: what.into(),
+            source: source.into(),
+        }
+    }
 }
 
 /// One entry of a tree.
@@ -492,9 +530,9 @@ impl Repo {
             Ok(Some(mut r)) => r
                 .peel_to_id()
                 .map(|id| Some(id.detach()))
-                .map_err(|e| ReadError::Other(format!("cannot resolve {name}: {e}"))),
+                .map_err(|e| ReadError::reference(format!("resolve {name}"), e)),
             Ok(None) => Ok(None),
-            Err(e) => Err(ReadError::Other(format!("cannot read ref {name}: {e}"))),
+            Err(e) => Err(ReadError::reference(format!("read ref {name}"), e)),
         }
     }
 
@@ -553,17 +591,17 @@ impl Repo {
         let platform = self
             .repo
             .references()
-            .map_err(|e| ReadError::Other(format!("cannot list refs: {e}")))?;
+            .map_err(|e| ReadError::reference("list refs", e))?;
         let iter = platform
             .prefixed(prefix)
-            .map_err(|e| ReadError::Other(format!("cannot list refs: {e}")))?;
+            .map_err(|e| ReadError::reference("list refs", e))?;
         let mut out = Vec::new();
         for r in iter {
-            let mut r = r.map_err(|e| ReadError::Other(format!("cannot list refs: {e}")))?;
+            let mut r = r.map_err(|e| ReadError::reference("list refs", e))?;
             let name = r.name().as_bstr().to_string();
             let id = r
                 .peel_to_id()
-                .map_err(|e| ReadError::Other(format!("cannot resolve {name}: {e}")))?
+                .map_err(|e| ReadError::reference(format!("resolve {name}"), e))?
                 .detach();
             out.push((name, id));
         }

@@ -66,10 +66,11 @@ fn lines(
         if let Some(old) = u.old
             && !repo.has_object(&old)
         {
-            return Err(crate::git::repo::ReadError::Other(format!(
-                "{}'s tip {old} on `{remote}` is not in this repository, so what the push adds cannot be computed; run `git fetch {remote}` first",
-                u.name
-            ))
+            return Err(crate::git::repo::ReadError::NotFetched {
+                name: u.name.clone(),
+                tip: old,
+                remote: remote.to_string(),
+            }
             .into());
         }
     }

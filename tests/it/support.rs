@@ -78,6 +78,9 @@ impl Env {
             .env("GIT_AUTHOR_DATE", "2026-04-01T12:00:00Z")
             .env("GIT_COMMITTER_DATE", "2026-04-01T12:00:00Z")
             .env("FREIGHT_GUARD_BIN", BIN)
+            // A loaded 2-core CI machine running debug binaries in parallel can take longer
+            // than the hooks' 4.5 s default; the deadline tests set their own.
+            .env("FREIGHT_GUARD_DEADLINE", "600")
             .stdin(Stdio::null());
         c
     }

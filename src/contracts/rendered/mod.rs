@@ -696,8 +696,8 @@ fn changed_paths(
         &mut |path, _, n| out.push((path.to_vec(), n.cloned())),
     )?;
     if !complete {
-        return Err(ReadError::Other(format!(
-            "a commit changes more than {MAX_CHANGED_PATHS} paths; it is not verified"
+        return Err(ReadError::TooLarge(format!(
+            "a commit changes more than {MAX_CHANGED_PATHS} paths"
         )));
     }
     Ok(out)
