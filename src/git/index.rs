@@ -12,10 +12,12 @@ use crate::git::repo::{ReadError, Repo, display_path};
 
 /// Build the tree of the index at `path` and return its id.
 pub fn staged_tree(repo: &Repo, path: &Path) -> Result<ObjectId, ReadError> {
-    let file = gix::index::File::at(path, repo.object_hash(), false, Default::default())
-        .map_err(|e| ReadError::Index {
-            what: format!("cannot read the index {}", path.display()),
-            source: e.into(),
+    let file =
+        gix::index::File::at(path, repo.object_hash(), false, Default::default()).map_err(|e| {
+            ReadError::Index {
+                what: format!("cannot read the index {}", path.display()),
+                source: e.into(),
+            }
         })?;
     let mut items: Vec<(Vec<u8>, EntryKind, ObjectId)> = Vec::with_capacity(file.entries().len());
     for entry in file.entries() {

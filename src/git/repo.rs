@@ -53,7 +53,9 @@ pub enum ReadError {
     #[error("{0}; it is not verified")]
     TooLarge(String),
     /// A pre-push remote tip this repository does not have.
-    #[error("{name}'s tip {tip} on `{remote}` is not in this repository, so what the push adds cannot be computed; run `git fetch {remote}` first")]
+    #[error(
+        "{name}'s tip {tip} on `{remote}` is not in this repository, so what the push adds cannot be computed; run `git fetch {remote}` first"
+    )]
     NotFetched {
         name: String,
         tip: ObjectId,
