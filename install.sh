@@ -369,7 +369,7 @@ run_demo() {
             if [ "$want" = accepted ] && [ "$rc" -eq 0 ]; then
                 say "   -> ACCEPTED, as expected"
             elif [ "$want" = rejected ] && [ "$rc" -ne 0 ] &&
-                printf '%s\n' "$out" | grep -q 'pre-receive hook declined'; then
+                case $out in *'pre-receive hook declined'*) true ;; *) false ;; esac; then
                 say "   -> REJECTED by the pre-receive hook, as expected"
             else
                 say "   -> git push exited $rc, but $what: UNEXPECTED"

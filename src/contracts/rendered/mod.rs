@@ -6,21 +6,27 @@
 //! id. [`RenderedChecker::check_review`] decides how each commit added to a review branch got
 //! there. Which commits are judged, and the history-shape rules, live in the engine.
 
+mod freight;
+use freight::Freight;
+mod review;
+
+pub use review::Review;
+
 pub mod cfg;
 
 pub mod images;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use gix::ObjectId;
 use gix::objs::tree::EntryKind;
 
-use crate::contracts::rendered::cfg::{FreightMode, RenderedPolicy};
+use crate::contracts::rendered::cfg::RenderedPolicy;
 use crate::contracts::signing::cfg::SigningClass;
 use crate::contracts::signing::{self, Trust, Verdict};
 use crate::finding::Finding;
-use crate::git::diff::{self, Expand, MAX_LISTED_PATHS, diff_trees};
+use crate::git::diff::{self, Expand, MAX_LISTED_PATHS};
 use crate::git::repo::{Entry, ReadError, Repo, display_path};
 use crate::rules::Rule;
 
@@ -52,22 +58,6 @@ impl Class {
     }
 }
 
-/// What a review-branch update is judged against.
-pub struct Review<'r> {
-    pub ref_name: &'r str,
-    pub old: Option<ObjectId>,
-    pub new: ObjectId,
-    /// What the update adds, oldest first.
-    pub added: &'r [ObjectId],
-    /// Commits reachable from a proposal branch tip but not from `old`.
-    pub proposed: &'r HashSet<ObjectId>,
-    /// The proposal branch tips.
-    pub proposal_tips: &'r [ObjectId],
-    /// History mode (`audit`): proposal branches deleted after their merge cannot be seen, so
-    /// a merged commit is judged by the renderer rules instead of by where it came from.
-    pub history: bool,
-}
-
 /// The renderer rules, memoized by commit id.
 pub struct RenderedChecker<'p> {
     policy: &'p RenderedPolicy,
@@ -86,66 +76,6 @@ pub struct RenderedChecker<'p> {
 /// The message of the empty root commit Kargo makes when it creates a branch
 /// (`ensureRemoteBranch` in Kargo's `git-clone` step).
 pub const INITIAL_COMMIT_MESSAGE: &str = "Initial commit";
-
-/// Distinct names looked up one by one before every release name is read into a set.
-const FREIGHT_LOOKUPS: usize = 16;
-
-/// The release directories under a set of freight roots. A promotion names one release, so
-/// names are first looked up in the roots' raw trees (thousands of entries, compared in place);
-/// when many distinct names are asked for (`audit`), every name is read once into a set.
-struct Freight {
-    roots: Vec<ObjectId>,
-    looked_up: HashMap<Vec<u8>, bool>,
-    names: Option<HashSet<Vec<u8>>>,
-}
-
-impl Freight {
-    fn new(roots: Vec<ObjectId>) -> Freight {
-        Freight {
-            roots,
-            looked_up: HashMap::new(),
-            names: None,
-        }
-    }
-
-    /// Is `name` a directory directly under one of the roots?
-    fn contains(&mut self, repo: &Repo, name: &[u8]) -> Result<bool, ReadError> {
-        if let Some(names) = &self.names {
-            return Ok(names.contains(name));
-        }
-        if let Some(known) = self.looked_up.get(name) {
-            return Ok(*known);
-        }
-        if self.looked_up.len() < FREIGHT_LOOKUPS {
-            let mut known = false;
-            'roots: for root in &self.roots {
-                let raw = repo.tree_raw(root)?;
-                for entry in repo.raw_split(root, &raw) {
-                    let entry = entry?;
-                    if entry.name == name && entry.is_tree() {
-                        known = true;
-                        break 'roots;
-                    }
-                }
-            }
-            self.looked_up.insert(name.to_vec(), known);
-            return Ok(known);
-        }
-        let mut names = HashSet::new();
-        for root in &self.roots {
-            let raw = repo.tree_raw(root)?;
-            for entry in repo.raw_split(root, &raw) {
-                let entry = entry?;
-                if entry.is_tree() {
-                    names.insert(entry.name.to_vec());
-                }
-            }
-        }
-        let known = names.contains(name);
-        self.names = Some(names);
-        Ok(known)
-    }
-}
 
 static GIT_TAG: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(
@@ -180,17 +110,6 @@ impl<'p> RenderedChecker<'p> {
             verdicts: HashMap::new(),
             manifests: HashMap::new(),
         }
-    }
-
-    /// Does judging commits need the release directories of the snapshot branch?
-    pub fn needs_freight(&self) -> bool {
-        self.policy.freight == FreightMode::Snapshot && self.freight.is_none()
-    }
-
-    /// The freight roots (tree ids) whose release directories are the known freight.
-    pub fn set_freight(&mut self, roots: Vec<ObjectId>, origin: String) {
-        self.freight = Some(Freight::new(roots));
-        self.freight_origin = origin;
     }
 
     /// Is `id` shaped like the commit Kargo pushes, on its own, when a promotion step's
@@ -395,47 +314,6 @@ impl<'p> RenderedChecker<'p> {
         Ok(out)
     }
 
-    /// `unknown-freight`: the commit must name freight, and with `freight: snapshot` that
-    /// release must exist on the snapshot branch.
-    fn check_freight(
-        &mut self,
-        repo: &Repo,
-        tag: Option<&str>,
-        subject: &str,
-    ) -> Result<Option<Finding>, ReadError> {
-        let p = self.policy;
-        let wants_tag = p.freight == FreightMode::Snapshot || !p.images.is_empty();
-        Ok(match tag {
-            None if wants_tag => Some(Finding::new(
-                Rule::UnknownFreight,
-                format!(
-                    "the subject `{subject}` names no freight (no `git-<40 or 64 hex>` token{})",
-                    if p.message.is_some() {
-                        " and no `tag` group in `rendered.message`"
-                    } else {
-                        ""
-                    }
-                ),
-            )),
-            Some(tag) if p.freight == FreightMode::Snapshot => {
-                let known = match self.freight.as_mut() {
-                    Some(freight) => freight.contains(repo, tag.as_bytes())?,
-                    None => false,
-                };
-                (!known).then(|| {
-                    Finding::new(
-                        Rule::UnknownFreight,
-                        format!(
-                            "names freight {tag}, which is not a release directory on {}",
-                            self.freight_origin
-                        ),
-                    )
-                })
-            }
-            _ => None,
-        })
-    }
-
     /// `pairing-mismatch` for one rendered YAML file.
     fn check_images(
         &mut self,
@@ -549,122 +427,6 @@ impl<'p> RenderedChecker<'p> {
         let found: Vec<Finding> = finding.map(|f| f.in_commit(id)).into_iter().collect();
         self.signatures.insert((id, class), found.clone());
         Ok(found)
-    }
-
-    /// How each commit a review-branch update adds got there: (a) a renderer commit already on
-    /// a proposal branch; (b) a merge of a proposal commit with its tree; (c) a squash by the
-    /// forge with the tree of a proposal branch tip. Anything else bypassed review.
-    pub fn check_review(
-        &mut self,
-        repo: &Repo,
-        review: &Review<'_>,
-    ) -> Result<Vec<Finding>, ReadError> {
-        let p = self.policy;
-        let added: HashSet<ObjectId> = review.added.iter().copied().collect();
-        // The first-parent chain from the new tip down to what was there before.
-        let mut chain = HashSet::new();
-        let mut cursor = Some(review.new);
-        while let Some(c) = cursor.filter(|c| added.contains(c)) {
-            chain.insert(c);
-            cursor = repo.commit(&c)?.parents.first().copied();
-        }
-        let mut tip_trees = HashSet::new();
-        for tip in review.proposal_tips {
-            tip_trees.insert(repo.commit(tip)?.tree);
-        }
-        let mut out = Vec::new();
-        for &id in review.added {
-            let on_chain = chain.contains(&id);
-            let info = repo.commit(&id)?;
-            let meta = repo.commit_meta(&id)?;
-            let by_renderer = p.renderer.is_match(&meta.committer);
-            let by_forge = p.forge.is_match(&meta.committer);
-            if review.old.is_none() && on_chain && self.is_initial_commit(repo, id)? {
-                // The empty root commit Kargo makes when it creates the branch.
-                out.extend(self.check_signature(repo, id, SigningClass::Proposal)?);
-                continue;
-            }
-            // A proposal is created from the review branch's tip, so its history holds the
-            // forge's earlier merges and squashes: on the branch's own first-parent chain,
-            // those are judged as merges, not as the renderer's proposal commits.
-            let earlier_merge = on_chain && !by_renderer;
-            if (review.proposed.contains(&id) && !earlier_merge) || (review.history && !on_chain) {
-                out.extend(self.check_commit(repo, id)?);
-                out.extend(self.check_signature(repo, id, SigningClass::Proposal)?);
-                continue;
-            }
-            // The engine puts the ref on every finding of the update.
-            let found = |rule: Rule, message: String| Finding::new(rule, message).in_commit(id);
-            let bypassed = |message: String| found(Rule::ReviewBypassed, message);
-            if !on_chain {
-                out.push(bypassed(format!(
-                    "brought into {} by a merge, but it is on no proposal branch ({})",
-                    review.ref_name,
-                    p.proposals.texts.join(", ")
-                )));
-                continue;
-            }
-            match info.parents.as_slice() {
-                [_, other] => {
-                    if !by_renderer && !by_forge {
-                        out.push(bypassed(format!(
-                            "a merge committed by `{}`, which is neither the renderer ({}) nor the forge ({})",
-                            meta.committer,
-                            p.renderer.texts.join(", "),
-                            p.forge.texts.join(", ")
-                        )));
-                        continue;
-                    }
-                    let proposed = review.history
-                        || review.proposed.contains(other)
-                        || review.proposal_tips.contains(other);
-                    if !proposed {
-                        out.push(bypassed(format!(
-                            "merges {other}, which is on no proposal branch ({})",
-                            p.proposals.texts.join(", ")
-                        )));
-                        continue;
-                    }
-                    out.extend(self.check_signature(repo, id, SigningClass::Review)?);
-                    let merged_tree = repo.commit(other)?.tree;
-                    if merged_tree != info.tree {
-                        let (count, details) =
-                            diff_trees(repo, Some(merged_tree), Some(info.tree))?;
-                        out.push(
-                            found(
-                                Rule::MergeAltered,
-                                format!(
-                                    "the merge's tree differs from the tree of the proposal commit {other} it merges, {}",
-                                    diff::in_paths(count)
-                                ),
-                            )
-                            .with_details(details),
-                        );
-                    }
-                }
-                [_] if by_forge => {
-                    out.extend(self.check_signature(repo, id, SigningClass::Review)?);
-                    if !review.history && !tip_trees.contains(&info.tree) {
-                        out.push(found(
-                            Rule::MergeAltered,
-                            format!(
-                                "a squash committed by the forge (`{}`) whose tree is the tree of no proposal branch tip",
-                                meta.committer
-                            ),
-                        ));
-                    }
-                }
-                [_] if review.history && by_renderer => {
-                    out.extend(self.check_commit(repo, id)?);
-                    out.extend(self.check_signature(repo, id, SigningClass::Proposal)?);
-                }
-                _ => out.push(bypassed(format!(
-                    "committed by `{}`: neither a commit of a proposal branch, nor a merge of one, nor a squash by the forge",
-                    meta.committer
-                ))),
-            }
-        }
-        Ok(out)
     }
 }
 
