@@ -14,6 +14,8 @@ mod integrations;
 mod kargo;
 #[path = "it/modes.rs"]
 mod modes;
+#[path = "it/objects.rs"]
+mod objects;
 #[path = "it/policy.rs"]
 mod policy;
 #[path = "it/rendered.rs"]

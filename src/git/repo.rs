@@ -224,13 +224,25 @@ impl Repo {
     /// Open the repository at `path` (a git dir or a work tree), without reading user or
     /// system configuration.
     pub fn open(path: &Path) -> Result<Repo, ReadError> {
-        let repo = gix::open_opts(path, gix::open::Options::isolated()).or_else(|first| {
-            gix::discover(path).map_err(|_| ReadError::Open {
+        let repo = gix::open_opts(path, Repo::options()).or_else(|first| {
+            let open = |e: &dyn std::fmt::Display| ReadError::Open {
                 path: path.to_path_buf(),
-                message: first.to_string(),
-            })
+                message: e.to_string(),
+            };
+            // A work tree or a directory inside one: find its repository, then open that
+            // with the same options.
+            let found = gix::discover(path).map_err(|_| open(&first))?;
+            gix::open_opts(found.git_dir(), Repo::options()).map_err(|e| open(&e))
         })?;
         Ok(Repo::wrap(repo))
+    }
+
+    /// How every repository is opened: without user or system configuration, and reading
+    /// objects as `git clone` delivers them to Argo CD and Kargo, which never fetch
+    /// `refs/replace/*`: replacement objects are ignored (`core.useReplaceRefs=false`), so a
+    /// pushed `refs/replace/<bad>` cannot make a bad commit read as a good one.
+    fn options() -> gix::open::Options {
+        gix::open::Options::isolated().config_overrides(["core.useReplaceRefs=false"])
     }
 
     fn wrap(repo: gix::Repository) -> Repo {
