@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use gix::ObjectId;
 
+use crate::contracts::objects::ObjectChecker;
 use crate::contracts::rendered::{Class, RenderedChecker, Review};
 use crate::contracts::snapshot::SnapshotChecker;
 use crate::finding::Finding;
@@ -69,6 +70,8 @@ pub struct Engine<'a> {
     /// Refs judged as snapshot branches whatever their name (`audit --ref`).
     extra_snapshot_refs: HashSet<String>,
     rendered: RenderedChecker<'a>,
+    /// Object integrity of every commit and tree a judged update adds.
+    objects: ObjectChecker,
     view: RefView,
     /// Branch tips by short name, as `view` sees them before the updates (read once).
     branches: Option<Vec<(String, ObjectId)>>,
@@ -96,6 +99,7 @@ impl<'a> Engine<'a> {
             judged: HashSet::new(),
             extra_snapshot_refs: HashSet::new(),
             rendered: RenderedChecker::new(&policy.rendered, &policy.trust),
+            objects: ObjectChecker::default(),
             view: RefView::Heads,
             branches: None,
             pending: HashMap::new(),
@@ -172,6 +176,16 @@ impl<'a> Engine<'a> {
 
     fn check_deadline(&self) -> Result<(), Stop> {
         deadline_check(self.deadline)
+    }
+
+    /// The object-integrity findings of `commits` (each checked once per run).
+    fn check_objects(&mut self, ref_name: &str, commits: &[ObjectId]) -> Result<(), Stop> {
+        for id in commits {
+            self.check_deadline()?;
+            let found = self.objects.check_commit(self.repo, *id)?;
+            self.record(ref_name, found);
+        }
+        Ok(())
     }
 
     /// The snapshot verdicts of `commits`, in order. A long list is cut into contiguous runs
@@ -259,6 +273,7 @@ impl<'a> Engine<'a> {
         hide.extend(update.old);
         let mut commits = walk::added_commits(self.repo, new, &hide)?;
         commits.retain(|id| self.judged.insert(*id));
+        self.check_objects(&update.name, &commits)?;
         let verdicts = self.snapshot_verdicts(&commits)?;
         for (id, found) in commits.into_iter().zip(verdicts) {
             self.count(id);
@@ -420,6 +435,7 @@ impl<'a> Engine<'a> {
             hidden.extend(self.tips_of(Class::Review, &name)?);
         }
         let added = walk::added_commits(self.repo, new, &hidden)?;
+        self.check_objects(&name, &added)?;
         if self.rendered.needs_freight() && !added.is_empty() {
             self.load_freight()?;
         }

@@ -44,6 +44,7 @@ pub enum Family {
     Snapshot,
     Rendered,
     Signing,
+    Objects,
     Operational,
 }
 
@@ -80,6 +81,9 @@ pub enum Rule {
     ReadError,
     DeadlineExceeded,
     PolicyWarning,
+    DuplicateTreeEntry,
+    TreeEntryInvalid,
+    CommitMalformed,
 }
 
 /// Static facts about one rule.
@@ -129,6 +133,9 @@ pub const RULES: &[RuleInfo] = &[
     READ_ERROR,
     DEADLINE_EXCEEDED,
     POLICY_WARNING,
+    DUPLICATE_TREE_ENTRY,
+    TREE_ENTRY_INVALID,
+    COMMIT_MALFORMED,
 ];
 
 const MIRROR_MISMATCH: RuleInfo = RuleInfo {
@@ -493,6 +500,46 @@ that uses the policy; a warning does not change the exit status.\n\nFix: change 
 message names.",
 };
 
+const DUPLICATE_TREE_ENTRY: RuleInfo = RuleInfo {
+    rule: Rule::DuplicateTreeEntry,
+    name: "duplicate-tree-entry",
+    family: Objects,
+    default_severity: Deny,
+    summary: "a tree holds two entries of the same name",
+    explanation: "A tree that an update adds lists the same name twice, or a file and a directory of \
+the same name. git writes no such tree, but accepts one in a push (`receive.fsckObjects` is off by \
+default), and readers disagree about it: freight-guard would judge one entry while `git checkout` \
+writes the other for Argo CD and Kargo, so a broken `current/` or a second `.freight-guard.yaml` \
+could hide behind a good one.\n\nFix: recreate the commit with git (`git add`, `git commit`), which \
+writes each name once.",
+};
+
+const TREE_ENTRY_INVALID: RuleInfo = RuleInfo {
+    rule: Rule::TreeEntryInvalid,
+    name: "tree-entry-invalid",
+    family: Objects,
+    default_severity: Deny,
+    summary: "a tree entry git would not write: name, mode, order or depth",
+    explanation: "A tree that an update adds has an entry whose name contains `/`, is empty, `.`, `..` \
+or `.git` in a spelling a file system treats as `.git` (letter case, trailing dots or spaces, \
+`git~1`, NTFS streams, HFS+ ignorable characters); or a mode other than the five git writes \
+(40000, 100644, 100755, 120000, 160000); or entries out of git's order; or trees nested deeper \
+than 4096 levels. Checkout would write such an entry somewhere else than freight-guard reads \
+it, or refuse to check the commit out at all.\n\nFix: recreate the commit with git.",
+};
+
+const COMMIT_MALFORMED: RuleInfo = RuleInfo {
+    rule: Rule::CommitMalformed,
+    name: "commit-malformed",
+    family: Objects,
+    default_severity: Deny,
+    summary: "a commit's headers are not as git writes them",
+    explanation: "A commit that an update adds does not start with `tree`, then its `parent` lines, \
+then one `author` and one `committer` line of the form `Name <email> seconds +zone`, or repeats \
+one of them, or has a NUL byte in its headers. Readers of such a commit disagree about its \
+tree, parents or identities.\n\nFix: recreate the commit with git.",
+};
+
 impl Rule {
     /// The rule's catalogue entry. The match is exhaustive: a rule without its entry (name,
     /// family, severity, summary, explanation) does not compile.
@@ -528,6 +575,9 @@ impl Rule {
             Rule::ReadError => &READ_ERROR,
             Rule::DeadlineExceeded => &DEADLINE_EXCEEDED,
             Rule::PolicyWarning => &POLICY_WARNING,
+            Rule::DuplicateTreeEntry => &DUPLICATE_TREE_ENTRY,
+            Rule::TreeEntryInvalid => &TREE_ENTRY_INVALID,
+            Rule::CommitMalformed => &COMMIT_MALFORMED,
         }
     }
 
@@ -551,6 +601,7 @@ impl Family {
             Snapshot => "snapshot",
             Rendered => "rendered",
             Signing => "signing",
+            Objects => "objects",
             Operational => "operational",
         }
     }

@@ -2,6 +2,7 @@
 //! `current/` mirror), the rendered-branch contract (renderer, review, freight, images) and
 //! commit signing.
 
+pub mod objects;
 pub mod rendered;
 pub mod signing;
 pub mod snapshot;

@@ -303,6 +303,9 @@ fn rule_names_are_pinned() {
             "read-error",
             "deadline-exceeded",
             "policy-warning",
+            "duplicate-tree-entry",
+            "tree-entry-invalid",
+            "commit-malformed",
         ]
     );
 }

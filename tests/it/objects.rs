@@ -82,3 +82,294 @@ fn replacement_refs_do_not_change_what_is_judged() {
     );
     assert_eq!(env.state(&server), before);
 }
+
+/// A raw tree object of `(mode, name, id)` entries in the order given, written as it is
+/// (`git hash-object --literally`: no sorting, no checks). Returns its id.
+fn raw_tree(env: &Env, work: &Path, entries: &[(&str, &[u8], &str)]) -> String {
+    let mut bytes = Vec::new();
+    for (mode, name, id) in entries {
+        bytes.extend_from_slice(mode.as_bytes());
+        bytes.push(b' ');
+        bytes.extend_from_slice(name);
+        bytes.push(0);
+        for i in 0..id.len() / 2 {
+            bytes.push(u8::from_str_radix(&id[2 * i..2 * i + 2], 16).expect("hex"));
+        }
+    }
+    let file = env.path().join("object");
+    std::fs::write(&file, bytes).expect("write");
+    env.git(
+        work,
+        &["hash-object", "-t", "tree", "--literally", "-w", w(&file)],
+    )
+    .ok()
+    .stdout
+    .trim()
+    .to_string()
+}
+
+/// The entries of `treeish` as (mode, name, id).
+fn ls_tree(env: &Env, work: &Path, treeish: &str) -> Vec<(String, Vec<u8>, String)> {
+    let out = env.git(work, &["ls-tree", "-z", treeish]).ok().stdout;
+    out.split('\0')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (meta, name) = l.split_once('\t').expect("tab");
+            let mut parts = meta.split(' ');
+            // ls-tree shows trees as 040000; git writes 40000.
+            let mode = parts
+                .next()
+                .expect("mode")
+                .trim_start_matches('0')
+                .to_string();
+            let _kind = parts.next();
+            let id = parts.next().expect("id").to_string();
+            (mode, name.as_bytes().to_vec(), id)
+        })
+        .collect()
+}
+
+/// `commit`'s root tree with the tree at `dir` (a path of directories) replaced by `tree`,
+/// parents rewritten with `git mktree`. Returns the new root tree.
+fn with_tree_at(env: &Env, work: &Path, commit: &str, dir: &[&str], tree: &str) -> String {
+    let Some((last, parents)) = dir.split_last() else {
+        return tree.to_string();
+    };
+    let parent_path = parents.join("/");
+    let treeish = if parent_path.is_empty() {
+        format!("{commit}^{{tree}}")
+    } else {
+        format!("{commit}:{parent_path}")
+    };
+    let entries: Vec<(String, Vec<u8>, String)> = ls_tree(env, work, &treeish)
+        .into_iter()
+        .map(|(mode, name, id)| {
+            if name == last.as_bytes() {
+                (mode, name, tree.to_string())
+            } else {
+                (mode, name, id)
+            }
+        })
+        .collect();
+    let as_refs: Vec<(&str, &[u8], &str)> = entries
+        .iter()
+        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
+        .collect();
+    let new = raw_tree(env, work, &as_refs);
+    with_tree_at(env, work, commit, parents, &new)
+}
+
+/// A release commit by the CI bot with `root` as its tree, on top of `parent`.
+fn commit_tree(env: &Env, work: &Path, root: &str, parent: &str) -> String {
+    let mut c = env.cmd("git", work);
+    c.args(["commit-tree", root, "-p", parent, "-m", "Release codeai"])
+        .env("GIT_AUTHOR_NAME", "CI Release Bot")
+        .env("GIT_AUTHOR_EMAIL", "ci@example.com")
+        .env("GIT_COMMITTER_NAME", "CI Release Bot")
+        .env("GIT_COMMITTER_EMAIL", "ci@example.com");
+    env.run(c).ok().stdout.trim().to_string()
+}
+
+const FREIGHT: [&str; 3] = ["warehouses", "codeai", "freight"];
+
+#[test]
+fn duplicate_tree_entries_are_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    env.breaks("mirror-mismatch", &work);
+    let broken = env.rev(&work, "HEAD");
+    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    env.breaks("valid", &work);
+    let good = env.rev(&work, "HEAD");
+    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    // The valid release's freight root, with the broken commit's current/ listed again after
+    // the good one: a reader that takes the first sees a perfect mirror.
+    let root = FREIGHT.join("/");
+    let bad_current = env.rev(&work, &format!("{broken}:{root}/current"));
+    let mut entries = ls_tree(&env, &work, &format!("{good}:{root}"));
+    let at = entries
+        .iter()
+        .position(|(_, n, _)| n == b"current")
+        .expect("current");
+    entries.insert(at + 1, ("40000".into(), b"current".to_vec(), bad_current));
+    let refs: Vec<(&str, &[u8], &str)> = entries
+        .iter()
+        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
+        .collect();
+    let doubled = raw_tree(&env, &work, &refs);
+    let tree = with_tree_at(&env, &work, &good, &FREIGHT, &doubled);
+    let commit = commit_tree(&env, &work, &tree, &base);
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_declined(&run, "duplicate-tree-entry", "two entries named current");
+    crate::support::assert_human("duplicate-tree-entry", &run.stderr);
+    assert_eq!(env.state(&server), before);
+    // What checkout makes of it: the last `current` wins, so Argo CD and Kargo would have got
+    // the broken mirror.
+    let clone = env.path().join("clone");
+    env.git(
+        env.path(),
+        &["clone", "-q", "--no-checkout", w(&work), w(&clone)],
+    )
+    .ok();
+    let checkout = env.git(&clone, &["checkout", "-q", &commit]);
+    let file = clone.join(format!("{root}/current/helm/values.yaml"));
+    let release_rev = env
+        .git(
+            &work,
+            &["show", &format!("{good}:{root}/current/freight.yaml")],
+        )
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("revision: ").map(str::to_string))
+        .expect("revision");
+    let release_file = env
+        .git(
+            &work,
+            &[
+                "show",
+                &format!("{good}:{root}/git-{release_rev}/helm/values.yaml"),
+            ],
+        )
+        .ok()
+        .stdout;
+    let written = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        checkout.code != 0 || written != release_file,
+        "checkout wrote the good mirror; the duplicate would not have mattered"
+    );
+}
+
+#[test]
+fn entries_git_would_not_write_are_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    env.breaks("valid", &work);
+    let good = env.rev(&work, "HEAD");
+    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    let hand = {
+        let file = env.path().join("hand.txt");
+        std::fs::write(&file, "replicas: 100\n").expect("write");
+        env.git(&work, &["hash-object", "-w", w(&file)])
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+    };
+    let path = "warehouses/codeai/freight/current/helm/values.yaml";
+    for (what, name, mode) in [
+        ("a name with slashes", path.as_bytes(), "100644"),
+        ("a .git directory", &b".GIT"[..], "100644"),
+        ("an NTFS short name", &b"git~1"[..], "100644"),
+        ("a mode git does not write", &b"notes.txt"[..], "100664"),
+    ] {
+        let mut entries = ls_tree(&env, &work, &format!("{good}^{{tree}}"));
+        entries.push((mode.to_string(), name.to_vec(), hand.clone()));
+        entries.sort_by(|a, b| a.1.cmp(&b.1));
+        let refs: Vec<(&str, &[u8], &str)> = entries
+            .iter()
+            .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
+            .collect();
+        let tree = raw_tree(&env, &work, &refs);
+        let commit = commit_tree(&env, &work, &tree, &base);
+        let before = env.state(&server);
+        let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+        assert_declined(&run, "tree-entry-invalid", what);
+        assert_eq!(env.state(&server), before, "{what}");
+        if name == path.as_bytes() {
+            crate::support::assert_human("tree-entry-invalid", &run.stderr);
+            // Checkout either refuses the path or writes the hand-made file over the real one.
+            let clone = env.path().join("clone-slash");
+            env.git(
+                env.path(),
+                &["clone", "-q", "--no-checkout", w(&work), w(&clone)],
+            )
+            .ok();
+            let checkout = env.git(&clone, &["checkout", "-q", &commit]);
+            let written = std::fs::read_to_string(clone.join(path)).unwrap_or_default();
+            assert!(
+                checkout.code != 0 || written == "replicas: 100\n",
+                "checkout ignored the entry: {}",
+                checkout.all()
+            );
+        }
+    }
+    // Out of git's order: the same entries, reversed.
+    let mut entries = ls_tree(&env, &work, &format!("{good}^{{tree}}"));
+    entries.reverse();
+    let refs: Vec<(&str, &[u8], &str)> = entries
+        .iter()
+        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
+        .collect();
+    let tree = raw_tree(&env, &work, &refs);
+    let commit = commit_tree(&env, &work, &tree, &base);
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_declined(&run, "tree-entry-invalid", "entries out of order");
+    // The neighbours stay accepted: the valid release itself.
+    env.push(&work, &[&format!("{good}:refs/heads/main")]).ok();
+}
+
+#[test]
+fn malformed_commit_headers_are_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    env.breaks("valid", &work);
+    let good = env.rev(&work, "HEAD");
+    let raw = env.git(&work, &["cat-file", "commit", &good]).ok().stdout;
+    // A second committer line: which identity is "the" committer depends on the reader.
+    let committer = raw
+        .lines()
+        .find(|l| l.starts_with("committer "))
+        .expect("committer")
+        .to_string();
+    let doubled = raw.replacen(
+        &committer,
+        &format!("{committer}\ncommitter Kargo <no-reply@kargo.io> 1774180800 +0000"),
+        1,
+    );
+    let file = env.path().join("commit");
+    std::fs::write(&file, doubled).expect("write");
+    let commit = env
+        .git(
+            &work,
+            &["hash-object", "-t", "commit", "--literally", "-w", w(&file)],
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_declined(&run, "commit-malformed", "two committer lines");
+    crate::support::assert_human("commit-malformed", &run.stderr);
+    assert_eq!(env.state(&server), before);
+    // A commit gix cannot parse at all (two author lines) is not verified either.
+    let unparsable = raw.replacen(
+        &committer,
+        &format!("author Kargo <no-reply@kargo.io> 1774180800 +0000\n{committer}"),
+        1,
+    );
+    std::fs::write(&file, unparsable).expect("write");
+    let commit = env
+        .git(
+            &work,
+            &["hash-object", "-t", "commit", "--literally", "-w", w(&file)],
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_declined(&run, "read-error", "two author lines");
+    assert_eq!(env.state(&server), before);
+    // The commit as git wrote it is accepted.
+    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    env.push(&work, &[&format!("{good}:refs/heads/main")]).ok();
+}

@@ -1,0 +1,385 @@
+//! Object integrity: the trees and commits a judged update adds must be objects that git and
+//! gix read the same way. Git accepts malformed objects by default (`receive.fsckObjects` is
+//! off), and where readers disagree, freight-guard would judge other content than `git
+//! checkout` writes for Argo CD and Kargo: with two entries named `current`, freight-guard reads
+//! the first and checkout keeps the last; an entry named `a/b` is written over the real file.
+//!
+//! Each tree that differs from the first parent's tree at the same path is checked once per
+//! run, entry by entry: names (`/`, empty, `.`, `..`, `.git` and the spellings git's fsck
+//! refuses on NTFS and HFS+), modes (only the five git writes), git's entry order and duplicate
+//! names. Commit headers are checked as git's fsck checks them.
+
+use std::collections::HashSet;
+
+use gix::ObjectId;
+
+use crate::finding::Finding;
+use crate::git::repo::{RawEntry, ReadError, Repo, display_path};
+use crate::rules::Rule;
+
+/// The most trees one commit may add (a few hundred bytes of trees can name the same subtree
+/// again and again): beyond it the commit is not verified.
+pub const MAX_NEW_TREES: usize = 100_000;
+/// The deepest tree path accepted; deeper nesting is refused before it is walked.
+pub const MAX_DEPTH: usize = 4096;
+
+/// The modes git writes in trees.
+const MODES: [&[u8]; 5] = [b"40000", b"100644", b"100755", b"120000", b"160000"];
+
+/// Checks each new tree and commit once per run.
+#[derive(Default)]
+pub struct ObjectChecker {
+    trees: HashSet<ObjectId>,
+    commits: HashSet<ObjectId>,
+}
+
+impl ObjectChecker {
+    /// The integrity findings of commit `id`: its headers, and every tree it adds relative to
+    /// its first parent. Findings carry the commit; paths are the tree's path (`/`: the root).
+    pub fn check_commit(&mut self, repo: &Repo, id: ObjectId) -> Result<Vec<Finding>, ReadError> {
+        if !self.commits.insert(id) {
+            return Ok(Vec::new());
+        }
+        let mut out: Vec<Finding> = commit_header(&repo.commit_bytes(&id)?, repo)
+            .into_iter()
+            .map(|m| Finding::new(Rule::CommitMalformed, m))
+            .collect();
+        let info = repo.commit(&id)?;
+        let parent_tree = match info.parents.first() {
+            Some(p) => Some(repo.commit(p)?.tree),
+            None => None,
+        };
+        // (tree, the first parent's tree at the same path, path, depth)
+        let mut stack = vec![(info.tree, parent_tree, Vec::new(), 0usize)];
+        let mut visited = 0;
+        while let Some((tree, parent, path, depth)) = stack.pop() {
+            if Some(tree) == parent || !self.trees.insert(tree) {
+                continue;
+            }
+            visited += 1;
+            if visited > MAX_NEW_TREES {
+                return Err(ReadError::TooLarge(format!(
+                    "a commit adds more than {MAX_NEW_TREES} trees"
+                )));
+            }
+            let shown = if path.is_empty() {
+                "/".to_string()
+            } else {
+                display_path(&path)
+            };
+            if depth > MAX_DEPTH {
+                out.push(
+                    Finding::new(
+                        Rule::TreeEntryInvalid,
+                        format!("trees are nested more than {MAX_DEPTH} levels deep here"),
+                    )
+                    .at(shown),
+                );
+                continue;
+            }
+            let raw = repo.tree_raw(&tree)?;
+            let parent_raw = match parent {
+                Some(p) => Some(repo.tree_raw(&p)?),
+                None => None,
+            };
+            let parent_entries: Vec<RawEntry<'_>> = match (&parent, &parent_raw) {
+                (Some(p), Some(r)) => repo.raw_split(p, r).collect::<Result<_, _>>()?,
+                _ => Vec::new(),
+            };
+            let entries: Vec<RawEntry<'_>> =
+                repo.raw_split(&tree, &raw).collect::<Result<_, _>>()?;
+            out.extend(
+                check_entries(&entries)
+                    .into_iter()
+                    .map(|(rule, message)| Finding::new(rule, message).at(shown.clone())),
+            );
+            // Subtrees, with the parent's subtree of the same name (a merge-walk: both
+            // listings are in git's order when well formed; otherwise nothing is matched and
+            // every subtree is checked).
+            let mut j = 0;
+            for e in entries.iter().filter(|e| e.is_tree()) {
+                while j < parent_entries.len()
+                    && git_order(&parent_entries[j], e) == std::cmp::Ordering::Less
+                {
+                    j += 1;
+                }
+                let same = parent_entries
+                    .get(j)
+                    .filter(|p| p.is_tree() && p.name == e.name)
+                    .map(|p| entry_id(p, repo));
+                let mut child_path = path.clone();
+                if !child_path.is_empty() {
+                    child_path.push(b'/');
+                }
+                child_path.extend_from_slice(e.name);
+                stack.push((entry_id(e, repo), same, child_path, depth + 1));
+            }
+        }
+        Ok(out.into_iter().map(|f| f.in_commit(id)).collect())
+    }
+}
+
+/// The object id at the end of a raw entry.
+fn entry_id(e: &RawEntry<'_>, repo: &Repo) -> ObjectId {
+    let len = repo.object_hash().len_in_bytes();
+    ObjectId::try_from(&e.bytes[e.bytes.len() - len..]).unwrap_or_else(|_| repo.null_id())
+}
+
+/// git's tree order: names compared bytewise, a tree as if its name ended in `/`.
+fn git_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
+    let common = a.name.len().min(b.name.len());
+    a.name[..common].cmp(&b.name[..common]).then_with(|| {
+        let next = |e: &RawEntry<'_>| e.name.get(common).copied().or(e.is_tree().then_some(b'/'));
+        next(a).cmp(&next(b))
+    })
+}
+
+/// What is wrong with a tree's entries: (rule, message) per problem, at most one of each kind
+/// per entry.
+fn check_entries(entries: &[RawEntry<'_>]) -> Vec<(Rule, String)> {
+    let mut out = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let name = display_path(e.name);
+        let mode = &e.bytes[..e.bytes.iter().position(|b| *b == b' ').unwrap_or(0)];
+        if !MODES.contains(&mode) {
+            out.push((
+                Rule::TreeEntryInvalid,
+                format!(
+                    "`{name}` has mode {}, which git does not write (40000, 100644, 100755, 120000, 160000)",
+                    String::from_utf8_lossy(mode)
+                ),
+            ));
+        }
+        if let Some(why) = bad_name(e.name) {
+            out.push((
+                Rule::TreeEntryInvalid,
+                format!("an entry is named `{name}`: {why}"),
+            ));
+        }
+        if let Some(prev) = i.checked_sub(1).map(|p| &entries[p]) {
+            if prev.name == e.name {
+                out.push((
+                    Rule::DuplicateTreeEntry,
+                    format!(
+                        "`{name}` appears twice; git checkout keeps the last, other readers the first"
+                    ),
+                ));
+            } else if git_order(prev, e) != std::cmp::Ordering::Less {
+                out.push((
+                    Rule::TreeEntryInvalid,
+                    format!(
+                        "`{name}` comes after `{}`, out of git's order",
+                        display_path(prev.name)
+                    ),
+                ));
+            }
+        }
+        // A tree and a file of the same name are not neighbours in git's order ("a" < "a.b" <
+        // "a/"): look back over the names that sort between them.
+        if e.is_tree() {
+            let mut k = i;
+            while k > 0 {
+                k -= 1;
+                let p = &entries[k];
+                if !p.name.starts_with(e.name) {
+                    break;
+                }
+                if p.name == e.name {
+                    // The neighbour case was reported as a duplicate above.
+                    if !p.is_tree() && k + 1 != i {
+                        out.push((
+                            Rule::DuplicateTreeEntry,
+                            format!(
+                                "`{name}` is both a file and a directory; git checkout keeps one, other readers the other"
+                            ),
+                        ));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Why git refuses `name` as a path component, if it does.
+fn bad_name(name: &[u8]) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("an empty name");
+    }
+    if name == b"." || name == b".." {
+        return Some("`.` and `..` are not names git writes");
+    }
+    if name.contains(&b'/') {
+        return Some("a name cannot contain `/`; checkout would write it as a path");
+    }
+    if is_dot_git(name) {
+        return Some(
+            "`.git` (in any spelling a file system treats as `.git`) cannot be checked out",
+        );
+    }
+    None
+}
+
+/// `.git` as git's fsck refuses it: any letter case, with trailing dots or spaces (NTFS),
+/// the NTFS short name `git~1`, an NTFS stream (`.git::$INDEX_ALLOCATION`), and with the
+/// code points HFS+ ignores.
+fn is_dot_git(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let trimmed = {
+        let mut end = lower.len();
+        while end > 0 && (lower[end - 1] == b'.' || lower[end - 1] == b' ') {
+            end -= 1;
+        }
+        &lower[..end]
+    };
+    if trimmed == b".git" || trimmed == b"git~1" || lower.starts_with(b".git::") {
+        return true;
+    }
+    // HFS+ drops these when comparing names.
+    let Ok(text) = std::str::from_utf8(name) else {
+        return false;
+    };
+    let ignorable =
+        |c: char| matches!(c as u32, 0x200C..=0x200F | 0x202A..=0x202E | 0x206A..=0x206F | 0xFEFF);
+    let folded: String = text
+        .chars()
+        .filter(|c| !ignorable(*c))
+        .collect::<String>()
+        .to_lowercase();
+    folded != text.to_lowercase() && folded == ".git"
+}
+
+/// What is wrong with a commit's headers, as git's fsck reads them: `tree`, then `parent`s,
+/// then one `author` and one `committer`, each `Name <email> seconds +zone`.
+fn commit_header(raw: &[u8], repo: &Repo) -> Vec<String> {
+    let hex = repo.object_hash().len_in_hex();
+    let header_end = memchr::memmem::find(raw, b"\n\n").unwrap_or(raw.len());
+    let mut lines = raw[..header_end].split(|b| *b == b'\n').peekable();
+    let mut out = Vec::new();
+    let id_line = |line: &[u8], key: &[u8]| {
+        line.strip_prefix(key)
+            .and_then(|l| l.strip_prefix(b" "))
+            .is_some_and(|id| id.len() == hex && crate::git::parse::is_lower_hex(id))
+    };
+    match lines.next() {
+        Some(l) if id_line(l, b"tree") => {}
+        _ => out.push("the commit does not start with a `tree` line".to_string()),
+    }
+    while lines.peek().is_some_and(|l| l.starts_with(b"parent ")) {
+        if let Some(l) = lines.next()
+            && !id_line(l, b"parent")
+        {
+            out.push("a `parent` line does not hold a full object id".to_string());
+        }
+    }
+    for key in [&b"author"[..], b"committer"] {
+        match lines.next() {
+            Some(l) if l.starts_with(key) && l.get(key.len()) == Some(&b' ') => {
+                if !identity_ok(&l[key.len() + 1..]) {
+                    out.push(format!(
+                        "the `{}` line is not `Name <email> seconds +zone`",
+                        String::from_utf8_lossy(key)
+                    ));
+                }
+            }
+            _ => out.push(format!(
+                "the `{}` line is missing or out of place",
+                String::from_utf8_lossy(key)
+            )),
+        }
+    }
+    let rest: Vec<&[u8]> = lines.collect();
+    for key in [&b"author "[..], b"committer ", b"tree ", b"parent "] {
+        if rest.iter().any(|l| l.starts_with(key)) {
+            out.push(format!(
+                "a second `{}` line",
+                String::from_utf8_lossy(key).trim_end()
+            ));
+        }
+    }
+    if raw[..header_end].contains(&0) {
+        out.push("the headers contain a NUL byte".to_string());
+    }
+    out
+}
+
+/// `Name <email> 1700000000 +0000`, with no `<` or `>` inside the name or the email.
+fn identity_ok(ident: &[u8]) -> bool {
+    let (Some(open), Some(close)) = (
+        ident.iter().position(|b| *b == b'<'),
+        ident.iter().position(|b| *b == b'>'),
+    ) else {
+        return false;
+    };
+    if close < open || ident[close + 1..].contains(&b'<') || ident[close + 1..].contains(&b'>') {
+        return false;
+    }
+    let rest = &ident[close + 1..];
+    let text = String::from_utf8_lossy(rest);
+    let mut parts = text.split(' ');
+    parts.next() == Some("")
+        && parts
+            .next()
+            .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        && parts.next().is_some_and(|z| {
+            z.len() == 5
+                && (z.starts_with('+') || z.starts_with('-'))
+                && z[1..].bytes().all(|b| b.is_ascii_digit())
+        })
+        && parts.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_git_refuses() {
+        for bad in [
+            &b""[..],
+            b".",
+            b"..",
+            b"a/b",
+            b".git",
+            b".GIT",
+            b".git.",
+            b".git . .",
+            b"git~1",
+            b"GIT~1",
+            b".git::$INDEX_ALLOCATION",
+            ".g\u{200c}it".as_bytes(),
+            "\u{feff}.git".as_bytes(),
+        ] {
+            assert!(
+                bad_name(bad).is_some(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        for good in [
+            &b".gitignore"[..],
+            b".github",
+            b"git",
+            b"...",
+            b"current",
+            b"a.git",
+        ] {
+            assert!(
+                bad_name(good).is_none(),
+                "{:?}",
+                String::from_utf8_lossy(good)
+            );
+        }
+    }
+
+    #[test]
+    fn identities() {
+        assert!(identity_ok(b"Kargo <no-reply@kargo.io> 1700000000 +0000"));
+        assert!(identity_ok(b"<> 0 -0130"));
+        assert!(!identity_ok(b"Kargo <no-reply@kargo.io> 1700000000"));
+        assert!(!identity_ok(b"Kargo no-reply@kargo.io 1700000000 +0000"));
+        assert!(!identity_ok(b"Kargo <a> <b> 1 +0000"));
+        assert!(!identity_ok(b"Kargo <a> 1x +0000"));
+    }
+}
