@@ -33,9 +33,12 @@ fn deadline_check(deadline: Option<(Instant, f64)>) -> Result<(), Stop> {
 }
 
 /// Judge `commits` one after the other with one checker.
+/// Judge `commits` one after the other with one checker of each kind: the snapshot contract
+/// and object integrity read the same trees, so they run together while the trees are fresh.
 fn judge_run(
     repo: &Repo,
     checker: &mut SnapshotChecker<'_>,
+    objects: &mut ObjectChecker,
     commits: &[ObjectId],
     deadline: Option<(Instant, f64)>,
 ) -> Result<Vec<Vec<Finding>>, Stop> {
@@ -43,7 +46,9 @@ fn judge_run(
     for id in commits {
         deadline_check(deadline)?;
         let commit = repo.commit(id)?;
-        out.push(checker.check_commit(repo, &commit)?);
+        let mut found = objects.check_commit(repo, *id)?;
+        found.extend(checker.check_commit(repo, &commit)?);
+        out.push(found);
     }
     Ok(out)
 }
@@ -206,13 +211,20 @@ impl<'a> Engine<'a> {
         let repo: &Repo = self.repo;
         let deadline = self.deadline;
         if threads == 1 {
-            return judge_run(repo, &mut self.snapshot, commits, deadline);
+            return judge_run(
+                repo,
+                &mut self.snapshot,
+                &mut self.objects,
+                commits,
+                deadline,
+            );
         }
         let per = commits.len().div_ceil(threads);
         let (first, rest) = commits.split_at(per.min(commits.len()));
         let shared = repo.share();
         let policy = &self.policy.snapshot;
         let snapshot = &mut self.snapshot;
+        let objects = &mut self.objects;
         std::thread::scope(|scope| {
             let workers: Vec<_> = rest
                 .chunks(per)
@@ -221,11 +233,12 @@ impl<'a> Engine<'a> {
                     scope.spawn(move || {
                         let repo = shared.open()?;
                         let mut checker = SnapshotChecker::new(policy);
-                        judge_run(&repo, &mut checker, run, deadline)
+                        let mut objects = ObjectChecker::default();
+                        judge_run(&repo, &mut checker, &mut objects, run, deadline)
                     })
                 })
                 .collect();
-            let mut out = judge_run(repo, snapshot, first, deadline)?;
+            let mut out = judge_run(repo, snapshot, objects, first, deadline)?;
             for worker in workers {
                 match worker.join() {
                     Ok(verdicts) => out.extend(verdicts?),
@@ -273,7 +286,6 @@ impl<'a> Engine<'a> {
         hide.extend(update.old);
         let mut commits = walk::added_commits(self.repo, new, &hide)?;
         commits.retain(|id| self.judged.insert(*id));
-        self.check_objects(&update.name, &commits)?;
         let verdicts = self.snapshot_verdicts(&commits)?;
         for (id, found) in commits.into_iter().zip(verdicts) {
             self.count(id);

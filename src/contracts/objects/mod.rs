@@ -88,32 +88,42 @@ impl ObjectChecker {
             };
             let entries: Vec<RawEntry<'_>> =
                 repo.raw_split(&tree, &raw).collect::<Result<_, _>>()?;
-            out.extend(
-                check_entries(&entries)
-                    .into_iter()
-                    .map(|(rule, message)| Finding::new(rule, message).at(shown.clone())),
-            );
-            // Subtrees, with the parent's subtree of the same name (a merge-walk: both
-            // listings are in git's order when well formed; otherwise nothing is matched and
-            // every subtree is checked).
+            // Each entry with the parent's entry of the same name, by a merge-walk (both
+            // listings are in git's order when well formed; otherwise fewer are matched and
+            // more is checked). An entry byte for byte equal to the parent's was judged with
+            // the parent; a subtree equal to the parent's is not walked again.
             let mut j = 0;
-            for e in entries.iter().filter(|e| e.is_tree()) {
+            let mut unchanged = vec![false; entries.len()];
+            for (i, e) in entries.iter().enumerate() {
+                // Most entries are the parent's next one, byte for byte.
+                if parent_entries.get(j).is_some_and(|p| p.bytes == e.bytes) {
+                    unchanged[i] = true;
+                    j += 1;
+                    continue;
+                }
                 while j < parent_entries.len()
                     && git_order(&parent_entries[j], e) == std::cmp::Ordering::Less
                 {
                     j += 1;
                 }
-                let same = parent_entries
-                    .get(j)
-                    .filter(|p| p.is_tree() && p.name == e.name)
-                    .map(|p| entry_id(p, repo));
+                let same = parent_entries.get(j).filter(|p| p.name == e.name);
+                unchanged[i] = same.is_some_and(|p| p.bytes == e.bytes);
+                if !e.is_tree() || unchanged[i] {
+                    continue;
+                }
+                let same_tree = same.filter(|p| p.is_tree()).map(|p| entry_id(p, repo));
                 let mut child_path = path.clone();
                 if !child_path.is_empty() {
                     child_path.push(b'/');
                 }
                 child_path.extend_from_slice(e.name);
-                stack.push((entry_id(e, repo), same, child_path, depth + 1));
+                stack.push((entry_id(e, repo), same_tree, child_path, depth + 1));
             }
+            out.extend(
+                check_entries(&entries, &unchanged)
+                    .into_iter()
+                    .map(|(rule, message)| Finding::new(rule, message).at(shown.clone())),
+            );
         }
         Ok(out.into_iter().map(|f| f.in_commit(id)).collect())
     }
@@ -134,41 +144,54 @@ fn git_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
     })
 }
 
-/// What is wrong with a tree's entries: (rule, message) per problem, at most one of each kind
-/// per entry.
-fn check_entries(entries: &[RawEntry<'_>]) -> Vec<(Rule, String)> {
+/// What is wrong with a tree's entries: (rule, message) per problem. Names and modes of
+/// `unchanged` entries (equal to the parent's) are not checked again; order and duplicates are
+/// checked across the whole tree.
+fn check_entries(entries: &[RawEntry<'_>], unchanged: &[bool]) -> Vec<(Rule, String)> {
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let name = display_path(e.name);
-        let mode = &e.bytes[..e.bytes.iter().position(|b| *b == b' ').unwrap_or(0)];
-        if !MODES.contains(&mode) {
-            out.push((
-                Rule::TreeEntryInvalid,
-                format!(
-                    "`{name}` has mode {}, which git does not write (40000, 100644, 100755, 120000, 160000)",
-                    String::from_utf8_lossy(mode)
-                ),
-            ));
+        let name = || display_path(e.name);
+        if !unchanged.get(i).copied().unwrap_or(false) {
+            let mode = &e.bytes[..e.bytes.iter().position(|b| *b == b' ').unwrap_or(0)];
+            if !MODES.contains(&mode) {
+                out.push((
+                    Rule::TreeEntryInvalid,
+                    format!(
+                        "`{}` has mode {}, which git does not write (40000, 100644, 100755, 120000, 160000)",
+                        name(),
+                        String::from_utf8_lossy(mode)
+                    ),
+                ));
+            }
+            if let Some(why) = bad_name(e.name) {
+                out.push((
+                    Rule::TreeEntryInvalid,
+                    format!("an entry is named `{}`: {why}", name()),
+                ));
+            }
         }
-        if let Some(why) = bad_name(e.name) {
-            out.push((
-                Rule::TreeEntryInvalid,
-                format!("an entry is named `{name}`: {why}"),
-            ));
+        // Two neighbours both equal to the parent's were in this order there.
+        let settled = unchanged.get(i).copied().unwrap_or(false)
+            && i.checked_sub(1)
+                .is_some_and(|p| unchanged.get(p).copied().unwrap_or(false));
+        if settled {
+            continue;
         }
         if let Some(prev) = i.checked_sub(1).map(|p| &entries[p]) {
             if prev.name == e.name {
                 out.push((
                     Rule::DuplicateTreeEntry,
                     format!(
-                        "`{name}` appears twice; git checkout keeps the last, other readers the first"
+                        "`{}` appears twice; git checkout keeps the last, other readers the first",
+                        name()
                     ),
                 ));
             } else if git_order(prev, e) != std::cmp::Ordering::Less {
                 out.push((
                     Rule::TreeEntryInvalid,
                     format!(
-                        "`{name}` comes after `{}`, out of git's order",
+                        "`{}` comes after `{}`, out of git's order",
+                        name(),
                         display_path(prev.name)
                     ),
                 ));
@@ -190,7 +213,8 @@ fn check_entries(entries: &[RawEntry<'_>]) -> Vec<(Rule, String)> {
                         out.push((
                             Rule::DuplicateTreeEntry,
                             format!(
-                                "`{name}` is both a file and a directory; git checkout keeps one, other readers the other"
+                                "`{}` is both a file and a directory; git checkout keeps one, other readers the other",
+                                name()
                             ),
                         ));
                     }
@@ -225,16 +249,22 @@ fn bad_name(name: &[u8]) -> Option<&'static str> {
 /// the NTFS short name `git~1`, an NTFS stream (`.git::$INDEX_ALLOCATION`), and with the
 /// code points HFS+ ignores.
 fn is_dot_git(name: &[u8]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let trimmed = {
-        let mut end = lower.len();
-        while end > 0 && (lower[end - 1] == b'.' || lower[end - 1] == b' ') {
-            end -= 1;
-        }
-        &lower[..end]
-    };
-    if trimmed == b".git" || trimmed == b"git~1" || lower.starts_with(b".git::") {
+    let mut end = name.len();
+    while end > 0 && (name[end - 1] == b'.' || name[end - 1] == b' ') {
+        end -= 1;
+    }
+    let trimmed = &name[..end];
+    if trimmed.eq_ignore_ascii_case(b".git")
+        || trimmed.eq_ignore_ascii_case(b"git~1")
+        || name
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b".git::"))
+    {
         return true;
+    }
+    // The code points HFS+ ignores are not ASCII: an ASCII name is done.
+    if name.is_ascii() {
+        return false;
     }
     // HFS+ drops these when comparing names.
     let Ok(text) = std::str::from_utf8(name) else {
