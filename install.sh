@@ -322,6 +322,12 @@ install_hooks() {
         *) say "installed the $name hook: $target" ;;
         esac
     done
+    if [ "$bare" = true ]; then
+        # git itself then refuses malformed objects (duplicate tree entries, `.git` names,
+        # bad headers) in a push. freight-guard checks them too and does not rely on this.
+        git -C "$repo" config receive.fsckObjects true || die "cannot set receive.fsckObjects in $repo"
+        say "set receive.fsckObjects=true: git rejects malformed objects in a push as well"
+    fi
     say "the hooks run $BIN (unless FREIGHT_GUARD_BIN or a freight-guard on PATH comes first)"
 }
 

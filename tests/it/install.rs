@@ -35,6 +35,12 @@ fn bare_repository_gets_pre_receive_and_an_existing_hook_is_chained() {
         "{}",
         run.all()
     );
+    // git itself refuses malformed objects too.
+    let fsck = env
+        .git(&server, &["config", "receive.fsckObjects"])
+        .ok()
+        .stdout;
+    assert_eq!(fsck.trim(), "true", "{}", run.all());
     let installed = std::fs::read_to_string(server.join("hooks/pre-receive")).expect("hook");
     assert!(installed.contains("freight-guard"));
     // Installing again replaces the wrapper and keeps the chained hook.
