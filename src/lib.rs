@@ -8,6 +8,7 @@
 pub mod cfg;
 pub mod cli;
 pub mod contracts;
+pub mod deadline;
 pub mod engine;
 pub mod finding;
 pub mod git;

@@ -589,6 +589,11 @@ impl Rule {
         RULES.iter().find(|info| info.name == name).map(|i| i.rule)
     }
 
+    /// Object-integrity rules: the commit is not what git would write.
+    pub fn is_object_rule(self) -> bool {
+        self.info().family == Objects
+    }
+
     /// Operational rules cannot be set to warn or allow: they are how the tool fails closed.
     pub fn is_operational(self) -> bool {
         self.info().family == Operational

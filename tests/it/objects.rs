@@ -373,3 +373,40 @@ fn malformed_commit_headers_are_rejected() {
     env.git(&work, &["reset", "-q", "--hard", &base]).ok();
     env.push(&work, &[&format!("{good}:refs/heads/main")]).ok();
 }
+
+#[test]
+fn a_tree_naming_one_warehouse_many_times_is_rejected_as_malformed() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    env.breaks("valid", &work);
+    let good = env.rev(&work, "HEAD");
+    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    let mut entries = ls_tree(&env, &work, &format!("{good}^{{tree}}"));
+    let warehouses = entries
+        .iter()
+        .find(|(_, n, _)| n == b"warehouses")
+        .cloned()
+        .expect("warehouses");
+    for _ in 0..100_000 {
+        entries.push(warehouses.clone());
+    }
+    entries.sort_by(|a, b| a.1.cmp(&b.1));
+    let refs: Vec<(&str, &[u8], &str)> = entries
+        .iter()
+        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
+        .collect();
+    let tree = raw_tree(&env, &work, &refs);
+    let commit = commit_tree(&env, &work, &tree, &base);
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_declined(&run, "duplicate-tree-entry", "100,000 warehouses");
+    assert_eq!(env.state(&server), before);
+    // The output stays readable: one finding per duplicated name and kind, not 100,000.
+    assert!(
+        run.stderr.len() < 100_000,
+        "{} bytes of output",
+        run.stderr.len()
+    );
+}

@@ -9,10 +9,11 @@
 //! refuses on NTFS and HFS+), modes (only the five git writes), git's entry order and duplicate
 //! names. Commit headers are checked as git's fsck checks them.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use gix::ObjectId;
 
+use crate::deadline::{Deadline, Stop};
 use crate::finding::Finding;
 use crate::git::repo::{RawEntry, ReadError, Repo, display_path};
 use crate::rules::Rule;
@@ -36,7 +37,12 @@ pub struct ObjectChecker {
 impl ObjectChecker {
     /// The integrity findings of commit `id`: its headers, and every tree it adds relative to
     /// its first parent. Findings carry the commit; paths are the tree's path (`/`: the root).
-    pub fn check_commit(&mut self, repo: &Repo, id: ObjectId) -> Result<Vec<Finding>, ReadError> {
+    pub fn check_commit(
+        &mut self,
+        repo: &Repo,
+        id: ObjectId,
+        deadline: Deadline,
+    ) -> Result<Vec<Finding>, Stop> {
         if !self.commits.insert(id) {
             return Ok(Vec::new());
         }
@@ -60,8 +66,10 @@ impl ObjectChecker {
             if visited > MAX_NEW_TREES {
                 return Err(ReadError::TooLarge(format!(
                     "a commit adds more than {MAX_NEW_TREES} trees"
-                )));
+                ))
+                .into());
             }
+            deadline.check()?;
             let shown = if path.is_empty() {
                 "/".to_string()
             } else {
@@ -149,6 +157,8 @@ fn git_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
 /// checked across the whole tree.
 fn check_entries(entries: &[RawEntry<'_>], unchanged: &[bool]) -> Vec<(Rule, String)> {
     let mut out = Vec::new();
+    // A name repeated many times is one finding with its count.
+    let mut repeated: BTreeMap<&[u8], usize> = BTreeMap::new();
     for (i, e) in entries.iter().enumerate() {
         let name = || display_path(e.name);
         if !unchanged.get(i).copied().unwrap_or(false) {
@@ -179,13 +189,7 @@ fn check_entries(entries: &[RawEntry<'_>], unchanged: &[bool]) -> Vec<(Rule, Str
         }
         if let Some(prev) = i.checked_sub(1).map(|p| &entries[p]) {
             if prev.name == e.name {
-                out.push((
-                    Rule::DuplicateTreeEntry,
-                    format!(
-                        "`{}` appears twice; git checkout keeps the last, other readers the first",
-                        name()
-                    ),
-                ));
+                *repeated.entry(e.name).or_insert(1) += 1;
             } else if git_order(prev, e) != std::cmp::Ordering::Less {
                 out.push((
                     Rule::TreeEntryInvalid,
@@ -223,8 +227,39 @@ fn check_entries(entries: &[RawEntry<'_>], unchanged: &[bool]) -> Vec<(Rule, Str
             }
         }
     }
+    for (name, count) in repeated {
+        let name = display_path(name);
+        out.insert(
+            0,
+            (
+                Rule::DuplicateTreeEntry,
+                if count == 2 {
+                    format!(
+                        "`{name}` appears twice; git checkout keeps the last, other readers the first"
+                    )
+                } else {
+                    format!(
+                        "`{name}` appears {count} times; git checkout keeps the last, other readers the first"
+                    )
+                },
+            ),
+        );
+    }
+    // Bounded output: a tree of 100,000 bad entries gives a few findings and a count.
+    if out.len() > MAX_PER_TREE {
+        let rest = out.len() - MAX_PER_TREE;
+        let rule = out[MAX_PER_TREE].0;
+        out.truncate(MAX_PER_TREE);
+        out.push((
+            rule,
+            format!("... and {rest} more problem(s) with entries of this tree"),
+        ));
+    }
     out
 }
+
+/// The most findings about one tree's entries; the rest are counted.
+const MAX_PER_TREE: usize = 20;
 
 /// Why git refuses `name` as a path component, if it does.
 fn bad_name(name: &[u8]) -> Option<&'static str> {
