@@ -84,6 +84,7 @@ pub enum Rule {
     DuplicateTreeEntry,
     TreeEntryInvalid,
     CommitMalformed,
+    SymlinkEscapes,
 }
 
 /// Static facts about one rule.
@@ -136,6 +137,7 @@ pub const RULES: &[RuleInfo] = &[
     DUPLICATE_TREE_ENTRY,
     TREE_ENTRY_INVALID,
     COMMIT_MALFORMED,
+    SYMLINK_ESCAPES,
 ];
 
 const MIRROR_MISMATCH: RuleInfo = RuleInfo {
@@ -540,6 +542,20 @@ one of them, or has a NUL byte in its headers. Readers of such a commit disagree
 tree, parents or identities.\n\nFix: recreate the commit with git.",
 };
 
+const SYMLINK_ESCAPES: RuleInfo = RuleInfo {
+    rule: Rule::SymlinkEscapes,
+    name: "symlink-escapes",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "a symlink in a release or current/ points outside it",
+    explanation: "A symlink inside a release directory or `current/` whose target is absolute or climbs \
+out of that directory (`../../other`). Checkout writes the link, and what Argo CD and Kargo read \
+through it is whatever its target holds: the release's tree stays byte-identical while its \
+content changes, and `current/` can mirror its release while reading something else. A link \
+that stays inside its directory is fine.\n\nFix: copy the file into the release instead of \
+linking it, or point the link at a file inside the same directory.",
+};
+
 impl Rule {
     /// The rule's catalogue entry. The match is exhaustive: a rule without its entry (name,
     /// family, severity, summary, explanation) does not compile.
@@ -578,6 +594,7 @@ impl Rule {
             Rule::DuplicateTreeEntry => &DUPLICATE_TREE_ENTRY,
             Rule::TreeEntryInvalid => &TREE_ENTRY_INVALID,
             Rule::CommitMalformed => &COMMIT_MALFORMED,
+            Rule::SymlinkEscapes => &SYMLINK_ESCAPES,
         }
     }
 

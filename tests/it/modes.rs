@@ -306,6 +306,7 @@ fn rule_names_are_pinned() {
             "duplicate-tree-entry",
             "tree-entry-invalid",
             "commit-malformed",
+            "symlink-escapes",
         ]
     );
 }

@@ -410,3 +410,73 @@ fn a_tree_naming_one_warehouse_many_times_is_rejected_as_malformed() {
         run.stderr.len()
     );
 }
+
+#[test]
+fn symlinks_that_leave_a_release_are_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let root = "warehouses/codeai/freight";
+    let old_release = env
+        .git(&work, &["ls-tree", "--name-only", &format!("HEAD:{root}")])
+        .ok()
+        .stdout
+        .lines()
+        .find(|n| n.starts_with("git-"))
+        .expect("a release")
+        .to_string();
+    let base = env.rev(&work, "HEAD");
+    env.breaks("valid", &work);
+    let rev = env
+        .git(
+            &work,
+            &["show", &format!("HEAD:{root}/current/freight.yaml")],
+        )
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("revision: ").map(str::to_string))
+        .expect("revision");
+    // The same link in the new release and in current/ (so the mirror holds): once pointing
+    // inside the directory (fine), once into another release (not).
+    let link = |target: &str| {
+        for dir in [format!("git-{rev}"), "current".to_string()] {
+            let path = work.join(format!("{root}/{dir}/helm/extra.yaml"));
+            let _ = std::fs::remove_file(&path);
+            std::os::unix::fs::symlink(target, &path).expect("symlink");
+        }
+        env.git(&work, &["add", "-A"]).ok();
+        env.git(&work, &["commit", "-q", "--amend", "--no-edit"])
+            .ok();
+        env.rev(&work, "HEAD")
+    };
+    let inside = link("values.yaml");
+    env.push(&work, &[&format!("{inside}:refs/heads/main")])
+        .ok();
+    // The same release made again with the link pointing out (a sibling of the accepted one).
+    let outside = link(&format!("../../{old_release}/helm/values.yaml"));
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("+{outside}:refs/heads/main")]);
+    assert_declined(&run, "symlink-escapes", "a link into another release");
+    crate::support::assert_human("symlink-escapes", &run.stderr);
+    assert_eq!(env.state(&server), before);
+    // What checkout makes of it: the release reads another release's file.
+    let clone = env.path().join("clone");
+    env.git(
+        env.path(),
+        &["clone", "-q", "--no-checkout", w(&work), w(&clone)],
+    )
+    .ok();
+    env.git(&clone, &["checkout", "-q", &outside]).ok();
+    let through = std::fs::read_to_string(clone.join(format!("{root}/git-{rev}/helm/extra.yaml")))
+        .expect("read through the link");
+    let other =
+        std::fs::read_to_string(clone.join(format!("{root}/{old_release}/helm/values.yaml")))
+            .expect("the other release");
+    assert_eq!(through, other);
+    // `pre-commit --worktree` says the same about the files on disk.
+    let run = env.fg(&work, &["pre-commit", "--worktree"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("symlink-escapes"), "{}", run.stderr);
+    let _ = base;
+}

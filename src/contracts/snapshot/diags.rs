@@ -138,6 +138,18 @@ pub fn submodule(path: &str, on_disk: bool) -> Finding {
 
 pub use crate::git::diff::{end_listing, in_paths, list};
 
+/// A symlink at `dir/path` whose target leaves `dir/`.
+pub fn link_escapes(dir: &str, path: &str, target: &str) -> Finding {
+    let at = format!("{dir}/{path}");
+    Finding::new(
+        Rule::SymlinkEscapes,
+        format!(
+            "`{at}` is a symlink to `{target}`, outside `{dir}/`: what it holds changes with its target while the release stays the same"
+        ),
+    )
+    .at(at)
+}
+
 fn current_record(policy: &SnapshotPolicy) -> String {
     format!("{}/{}", policy.current, policy.record)
 }

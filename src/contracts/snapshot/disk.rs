@@ -198,6 +198,7 @@ fn check_root(policy: &SnapshotPolicy, root: &Path) -> Result<Vec<Finding>, Stri
             true,
         ));
     }
+    out.extend(escaping_links(&cur, &current_tree));
     let Some(rev) = record.revision.as_deref().filter(|r| is_full_hex(r)) else {
         return Ok(out);
     };
@@ -305,6 +306,18 @@ fn snapshot(dir: &Path) -> Result<BTreeMap<Vec<u8>, Node>, String> {
         .collect();
     out.extend(hashed?);
     Ok(out)
+}
+
+/// The first symlink of a snapshot directory `dir` whose target leaves it.
+fn escaping_links(dir: &str, tree: &BTreeMap<Vec<u8>, Node>) -> Option<Finding> {
+    tree.iter().find_map(|(path, node)| match node {
+        Node::Link(target) => {
+            let depth = path.iter().filter(|b| **b == b'/').count();
+            snapshot::leaves(target, depth)
+                .then(|| diags::link_escapes(dir, &display_path(path), &display_path(target)))
+        }
+        _ => None,
+    })
 }
 
 /// A path's kind on disk, in the words the snapshot messages use for tree entries.

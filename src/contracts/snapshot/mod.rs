@@ -41,6 +41,8 @@ pub struct SnapshotChecker<'p> {
     release_memo: HashMap<(Vec<u8>, ObjectId), Local>,
     /// Trees known to contain a gitlink (path of the first one, relative), or not.
     gitlink_memo: HashMap<ObjectId, Option<Vec<u8>>>,
+    /// Symlinks that leave their snapshot directory, per (tree, depth below the directory).
+    link_memo: HashMap<(ObjectId, usize), EscapingLink>,
     /// Entry offsets of the last few freight roots compared (see `root_changes`).
     bounds_memo: Recent<Bounds>,
 }
@@ -92,6 +94,7 @@ impl<'p> SnapshotChecker<'p> {
             root_memo: HashMap::new(),
             release_memo: HashMap::new(),
             gitlink_memo: HashMap::new(),
+            link_memo: HashMap::new(),
             bounds_memo: Recent::new(BOUNDS_KEPT),
         }
     }
@@ -548,6 +551,13 @@ impl<'p> SnapshotChecker<'p> {
                 false,
             ));
         }
+        if let Some((path, target)) = self.escaping_link(repo, tree, 0)? {
+            tail.push(diags::link_escapes(
+                dir,
+                &display_path(&path),
+                &display_path(&target),
+            ));
+        }
         Ok((record, head, tail))
     }
 
@@ -671,6 +681,45 @@ pub fn package<E>(
 }
 
 impl SnapshotChecker<'_> {
+    /// The first symlink inside a snapshot directory's tree (`depth` directories below the
+    /// snapshot directory) whose target leaves the snapshot directory: its path relative to
+    /// `tree` and its target. Such a link's content changes whenever its target does, while
+    /// the release's tree stays byte-identical.
+    fn escaping_link(
+        &mut self,
+        repo: &Repo,
+        tree: ObjectId,
+        depth: usize,
+    ) -> Result<EscapingLink, ReadError> {
+        if let Some(v) = self.link_memo.get(&(tree, depth)) {
+            return Ok(v.clone());
+        }
+        let mut found = None;
+        for e in repo.tree(&tree)? {
+            match e.kind {
+                EntryKind::Link => {
+                    let target = repo.blob(&e.id)?;
+                    if leaves(&target, depth) {
+                        found = Some((e.name.clone(), target));
+                        break;
+                    }
+                }
+                EntryKind::Tree => {
+                    if let Some((sub, target)) = self.escaping_link(repo, e.id, depth + 1)? {
+                        let mut p = e.name.clone();
+                        p.push(b'/');
+                        p.extend_from_slice(&sub);
+                        found = Some((p, target));
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.link_memo.insert((tree, depth), found.clone());
+        Ok(found)
+    }
+
     /// The first gitlink inside a tree, if any (path relative to the tree).
     fn gitlink(&mut self, repo: &Repo, tree: ObjectId) -> Result<Option<Vec<u8>>, ReadError> {
         if let Some(v) = self.gitlink_memo.get(&tree) {
@@ -698,6 +747,29 @@ impl SnapshotChecker<'_> {
         self.gitlink_memo.insert(tree, found.clone());
         Ok(found)
     }
+}
+
+/// A symlink that leaves its snapshot directory: its path and its target.
+type EscapingLink = Option<(Vec<u8>, Vec<u8>)>;
+
+/// Does a symlink `target`, in a directory `depth` levels below a snapshot directory, resolve
+/// outside it? Absolute targets do; `..` may climb at most `depth` levels at any point.
+pub(crate) fn leaves(target: &[u8], depth: usize) -> bool {
+    if target.first() == Some(&b'/') || target.is_empty() {
+        return true;
+    }
+    let mut level = depth;
+    for part in target.split(|b| *b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => match level.checked_sub(1) {
+                Some(l) => level = l,
+                None => return true,
+            },
+            _ => level += 1,
+        }
+    }
+    false
 }
 
 /// Prefix the relative paths of findings with the freight root's path.
@@ -886,6 +958,19 @@ mod tests {
                 .map(|(k, _)| k.clone())
                 .collect(),
         ]
+    }
+
+    #[test]
+    fn links_that_leave_their_directory() {
+        assert!(!leaves(b"values.yaml", 0));
+        assert!(!leaves(b"../values.yaml", 1));
+        assert!(!leaves(b"a/../b", 0));
+        assert!(!leaves(b"./x", 0));
+        assert!(leaves(b"../x", 0));
+        assert!(leaves(b"a/../../x", 0));
+        assert!(leaves(b"../../git-x/helm/values.yaml", 1));
+        assert!(leaves(b"/etc/passwd", 3));
+        assert!(leaves(b"", 0));
     }
 
     #[test]
