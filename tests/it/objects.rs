@@ -480,3 +480,66 @@ fn symlinks_that_leave_a_release_are_rejected() {
     assert!(run.stderr.contains("symlink-escapes"), "{}", run.stderr);
     let _ = base;
 }
+
+#[test]
+fn a_flood_of_stray_entries_gives_bounded_output() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    env.breaks("valid", &work);
+    let good = env.rev(&work, "HEAD");
+    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    // The valid release's freight root with 100,000 stray files (a well-formed tree).
+    let blob = env
+        .git(
+            &work,
+            &[
+                "rev-parse",
+                &format!("{good}:{}/current/freight.yaml", FREIGHT.join("/")),
+            ],
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let mut entries = ls_tree(&env, &work, &format!("{good}:{}", FREIGHT.join("/")));
+    for i in 0..100_000 {
+        entries.push((
+            "100644".into(),
+            format!("notes-{i:06}.txt").into_bytes(),
+            blob.clone(),
+        ));
+    }
+    entries.sort_by(|a, b| {
+        let key = |e: &(String, Vec<u8>, String)| {
+            let mut k = e.1.clone();
+            if e.0 == "40000" {
+                k.push(b'/');
+            }
+            k
+        };
+        key(a).cmp(&key(b))
+    });
+    let refs: Vec<(&str, &[u8], &str)> = entries
+        .iter()
+        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
+        .collect();
+    let root = raw_tree(&env, &work, &refs);
+    let tree = with_tree_at(&env, &work, &good, &FREIGHT, &root);
+    let commit = commit_tree(&env, &work, &tree, &base);
+    // unexpected-entry warns by default: the push is accepted, with a page of warnings.
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_eq!(run.code, 0, "{}", &run.all()[..run.all().len().min(4000)]);
+    assert!(
+        run.stderr.len() < 20_000,
+        "{} bytes of output",
+        run.stderr.len()
+    );
+    assert!(
+        run.stderr.contains("99980 more"),
+        "{}",
+        &run.stderr[..run.stderr.len().min(4000)]
+    );
+    assert_eq!(env.rev(&server, "main"), commit);
+}

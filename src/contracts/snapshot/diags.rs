@@ -150,6 +150,33 @@ pub fn link_escapes(dir: &str, path: &str, target: &str) -> Finding {
     .at(at)
 }
 
+/// The most findings of one rule about one freight root; the rest are counted in one more.
+pub const MAX_PER_ROOT: usize = 20;
+
+/// Keep the first [`MAX_PER_ROOT`] findings of `rule` and count the rest in one finding, so
+/// 100,000 stray entries give a page, not 40 MB, to the pusher.
+pub fn bound(findings: &mut Vec<Finding>, rule: Rule) {
+    let total = findings.iter().filter(|f| f.rule == rule).count();
+    if total <= MAX_PER_ROOT {
+        return;
+    }
+    let mut seen = 0;
+    findings.retain(|f| {
+        if f.rule != rule {
+            return true;
+        }
+        seen += 1;
+        seen <= MAX_PER_ROOT
+    });
+    findings.push(Finding::new(
+        rule,
+        format!(
+            "... and {} more finding(s) of this kind in this freight root",
+            total - MAX_PER_ROOT
+        ),
+    ));
+}
+
 fn current_record(policy: &SnapshotPolicy) -> String {
     format!("{}/{}", policy.current, policy.record)
 }

@@ -147,6 +147,7 @@ fn check_root(policy: &SnapshotPolicy, root: &Path) -> Result<Vec<Finding>, Stri
             ));
         }
     }
+    diags::bound(&mut out, Rule::UnexpectedEntry);
     // Every release directory on disk: record, identity, package (in parallel).
     let per_release: Vec<Vec<Finding>> = releases
         .par_iter()

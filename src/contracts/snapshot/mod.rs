@@ -333,6 +333,7 @@ impl<'p> SnapshotChecker<'p> {
                 );
             }
         }
+        diags::bound(&mut out, Rule::UnexpectedEntry);
         Ok(out)
     }
 
