@@ -85,6 +85,7 @@ pub enum Rule {
     TreeEntryInvalid,
     CommitMalformed,
     SymlinkEscapes,
+    FreightPathSymlink,
 }
 
 /// Static facts about one rule.
@@ -138,6 +139,7 @@ pub const RULES: &[RuleInfo] = &[
     TREE_ENTRY_INVALID,
     COMMIT_MALFORMED,
     SYMLINK_ESCAPES,
+    FREIGHT_PATH_SYMLINK,
 ];
 
 const MIRROR_MISMATCH: RuleInfo = RuleInfo {
@@ -556,6 +558,19 @@ that stays inside its directory is fine.\n\nFix: copy the file into the release 
 linking it, or point the link at a file inside the same directory.",
 };
 
+const FREIGHT_PATH_SYMLINK: RuleInfo = RuleInfo {
+    rule: Rule::FreightPathSymlink,
+    name: "freight-path-symlink",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "a symlink on the path of the freight roots",
+    explanation: "An entry that matches a segment of `snapshot.roots` (`warehouses`, a warehouse, \
+`freight`) is a symlink. freight-guard judges trees and does not follow it, so the releases \
+behind it are outside the snapshot contract, while `git checkout` writes the link and Argo CD \
+and Kargo follow it to whatever it points at.\n\nFix: commit the directory itself, not a link \
+to it.",
+};
+
 impl Rule {
     /// The rule's catalogue entry. The match is exhaustive: a rule without its entry (name,
     /// family, severity, summary, explanation) does not compile.
@@ -595,6 +610,7 @@ impl Rule {
             Rule::TreeEntryInvalid => &TREE_ENTRY_INVALID,
             Rule::CommitMalformed => &COMMIT_MALFORMED,
             Rule::SymlinkEscapes => &SYMLINK_ESCAPES,
+            Rule::FreightPathSymlink => &FREIGHT_PATH_SYMLINK,
         }
     }
 

@@ -307,6 +307,7 @@ fn rule_names_are_pinned() {
             "tree-entry-invalid",
             "commit-malformed",
             "symlink-escapes",
+            "freight-path-symlink",
         ]
     );
 }

@@ -543,3 +543,43 @@ fn a_flood_of_stray_entries_gives_bounded_output() {
     );
     assert_eq!(env.rev(&server, "main"), commit);
 }
+
+#[test]
+fn a_symlink_on_the_path_of_the_freight_roots_is_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    // The warehouse moves elsewhere and `warehouses/codeai` becomes a link to it: freight-guard
+    // would find no freight root, while checkout follows the link to unjudged releases.
+    env.git(&work, &["mv", "warehouses/codeai", "elsewhere"])
+        .ok();
+    std::os::unix::fs::symlink("../elsewhere", work.join("warehouses/codeai")).expect("symlink");
+    env.git(&work, &["add", "-A"]).ok();
+    env.git(
+        &work,
+        &["commit", "-qm", "Move the warehouse behind a link"],
+    )
+    .ok();
+    let before = env.state(&server);
+    let run = env.push(&work, &["HEAD:main"]);
+    assert_declined(&run, "freight-path-symlink", "a warehouse behind a symlink");
+    crate::support::assert_human("freight-path-symlink", &run.stderr);
+    assert_eq!(env.state(&server), before);
+    // The files on disk say the same.
+    let run = env.fg(&work, &["pre-commit", "--worktree"], "");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("freight-path-symlink"),
+        "{}",
+        run.stderr
+    );
+    // What checkout gives: the releases, through the link.
+    let clone = env.path().join("clone");
+    env.git(env.path(), &["clone", "-q", w(&work), w(&clone)])
+        .ok();
+    assert!(
+        clone
+            .join("warehouses/codeai/freight/current/freight.yaml")
+            .is_file()
+    );
+}

@@ -150,6 +150,18 @@ pub fn link_escapes(dir: &str, path: &str, target: &str) -> Finding {
     .at(at)
 }
 
+/// A symlink on the path of a freight-root glob (`warehouses`, a warehouse, `freight`).
+pub fn freight_path_symlink(path: &str, target: &str, roots: &[String]) -> Finding {
+    Finding::new(
+        Rule::FreightPathSymlink,
+        format!(
+            "`{path}` is a symlink (to `{target}`) on the path of the freight roots ({}): the releases behind it are outside the snapshot contract, yet checkout follows it",
+            roots.join(", ")
+        ),
+    )
+    .at(path)
+}
+
 /// The most findings of one rule about one freight root; the rest are counted in one more.
 pub const MAX_PER_ROOT: usize = 20;
 

@@ -38,7 +38,19 @@ enum Node {
 /// relative to `workdir`).
 pub fn check(workdir: &Path, policy: &SnapshotPolicy) -> (usize, Vec<Finding>) {
     let mut findings = Vec::new();
-    let roots = find_roots(workdir, policy);
+    let (roots, links) = find_roots(workdir, policy);
+    for link in links {
+        let rel = display_path(
+            link.strip_prefix(workdir)
+                .unwrap_or(&link)
+                .as_os_str()
+                .as_bytes(),
+        );
+        let target = std::fs::read_link(&link)
+            .map(|t| display_path(t.as_os_str().as_bytes()))
+            .unwrap_or_default();
+        findings.push(diags::freight_path_symlink(&rel, &target, &policy.roots));
+    }
     for root in &roots {
         let rel = display_path(
             root.strip_prefix(workdir)
@@ -62,8 +74,10 @@ pub fn check(workdir: &Path, policy: &SnapshotPolicy) -> (usize, Vec<Finding>) {
     (roots.len(), findings)
 }
 
-fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Vec<PathBuf> {
+/// The freight-root directories under `workdir`, and the symlinks met on the way to them.
+fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut found = Vec::new();
+    let mut links = Vec::new();
     for segments in policy.root_matchers() {
         let mut frontier = vec![workdir.to_path_buf()];
         for matcher in &segments {
@@ -74,9 +88,14 @@ fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Vec<PathBuf> {
                 };
                 for entry in entries.flatten() {
                     let name = entry.file_name();
-                    let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-                    if is_dir && name.to_str().is_some_and(|n| matcher.is_match(n)) {
+                    let file_type = entry.file_type().ok();
+                    if !name.to_str().is_some_and(|n| matcher.is_match(n)) {
+                        continue;
+                    }
+                    if file_type.is_some_and(|t| t.is_dir()) {
                         next.push(entry.path());
+                    } else if file_type.is_some_and(|t| t.is_symlink()) {
+                        links.push(entry.path());
                     }
                 }
             }
@@ -86,7 +105,9 @@ fn find_roots(workdir: &Path, policy: &SnapshotPolicy) -> Vec<PathBuf> {
     }
     found.sort();
     found.dedup();
-    found
+    links.sort();
+    links.dedup();
+    (found, links)
 }
 
 fn read_record(policy: &SnapshotPolicy, dir: &Path, label: &str) -> (Record, Vec<Finding>) {

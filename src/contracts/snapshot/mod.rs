@@ -132,6 +132,15 @@ impl<'p> SnapshotChecker<'p> {
 
         for (path, entry) in &roots {
             let prefix = display_path(path);
+            if entry.kind == EntryKind::Link {
+                let target = repo.blob(&entry.id)?;
+                out.push(diags::freight_path_symlink(
+                    &prefix,
+                    &display_path(&target),
+                    &self.policy.roots,
+                ));
+                continue;
+            }
             if !entry.is_tree() {
                 out.push(
                     Finding::new(
@@ -208,7 +217,8 @@ impl<'p> SnapshotChecker<'p> {
                             p.push(b'/');
                         }
                         p.extend_from_slice(&entry.name);
-                        if last {
+                        if last || entry.kind == EntryKind::Link {
+                            // A symlink on the way is kept too: it hides what it leads to.
                             if !found.iter().any(|(f, _)| *f == p) {
                                 found.push((p, entry));
                             }
