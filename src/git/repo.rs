@@ -107,6 +107,16 @@ impl RawEntry<'_> {
     pub fn is_tree(&self) -> bool {
         self.bytes.starts_with(b"40000 ")
     }
+
+    /// git's tree order: names compared bytewise, a tree as if its name ended in `/`.
+    pub fn git_cmp(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
+        let common = a.name.len().min(b.name.len());
+        a.name[..common].cmp(&b.name[..common]).then_with(|| {
+            let next =
+                |e: &RawEntry<'_>| e.name.get(common).copied().or(e.is_tree().then_some(b'/'));
+            next(a).cmp(&next(b))
+        })
+    }
 }
 
 impl Entry {

@@ -110,7 +110,7 @@ impl ObjectChecker {
                     continue;
                 }
                 while j < parent_entries.len()
-                    && git_order(&parent_entries[j], e) == std::cmp::Ordering::Less
+                    && RawEntry::git_cmp(&parent_entries[j], e) == std::cmp::Ordering::Less
                 {
                     j += 1;
                 }
@@ -141,15 +141,6 @@ impl ObjectChecker {
 fn entry_id(e: &RawEntry<'_>, repo: &Repo) -> ObjectId {
     let len = repo.object_hash().len_in_bytes();
     ObjectId::try_from(&e.bytes[e.bytes.len() - len..]).unwrap_or_else(|_| repo.null_id())
-}
-
-/// git's tree order: names compared bytewise, a tree as if its name ended in `/`.
-fn git_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
-    let common = a.name.len().min(b.name.len());
-    a.name[..common].cmp(&b.name[..common]).then_with(|| {
-        let next = |e: &RawEntry<'_>| e.name.get(common).copied().or(e.is_tree().then_some(b'/'));
-        next(a).cmp(&next(b))
-    })
 }
 
 /// What is wrong with a tree's entries: (rule, message) per problem. Names and modes of
@@ -190,7 +181,7 @@ fn check_entries(entries: &[RawEntry<'_>], unchanged: &[bool]) -> Vec<(Rule, Str
         if let Some(prev) = i.checked_sub(1).map(|p| &entries[p]) {
             if prev.name == e.name {
                 *repeated.entry(e.name).or_insert(1) += 1;
-            } else if git_order(prev, e) != std::cmp::Ordering::Less {
+            } else if RawEntry::git_cmp(prev, e) != std::cmp::Ordering::Less {
                 out.push((
                     Rule::TreeEntryInvalid,
                     format!(

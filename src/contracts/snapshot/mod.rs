@@ -400,7 +400,7 @@ impl<'p> SnapshotChecker<'p> {
                     nb.push(pn); // both rests empty: the end of the listing
                     break;
                 }
-                (Some(n), Some(o)) => git_order(n, o),
+                (Some(n), Some(o)) => RawEntry::git_cmp(n, o),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (None, Some(_)) => std::cmp::Ordering::Greater,
             };
@@ -892,15 +892,6 @@ pub fn validate_record(
         )));
     }
     (record, out)
-}
-
-/// Git's tree order: names compared byte by byte, a tree's name as if it ended in `/`.
-fn git_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> std::cmp::Ordering {
-    let common = a.name.len().min(b.name.len());
-    a.name[..common].cmp(&b.name[..common]).then_with(|| {
-        let next = |e: &RawEntry<'_>| e.name.get(common).copied().or(e.is_tree().then_some(b'/'));
-        next(a).cmp(&next(b))
-    })
 }
 
 /// Decode one raw tree entry (from [`Repo::raw_split`]).
