@@ -168,26 +168,6 @@ fn stages(design: &str) -> Vec<Stage> {
     out
 }
 
-/// The revision of the release `main`'s `current/` mirrors.
-fn current_revision(env: &Env, work: &Path) -> String {
-    let record = env
-        .git(
-            work,
-            &[
-                "show",
-                "main:warehouses/codeai/freight/current/freight.yaml",
-            ],
-        )
-        .ok()
-        .stdout;
-    record
-        .lines()
-        .find_map(|l| l.strip_prefix("revision: "))
-        .expect("revision")
-        .trim()
-        .to_string()
-}
-
 #[test]
 fn the_example_policies_accept_what_the_reference_stages_push() {
     for (design, flag, policy) in DESIGNS {
@@ -196,7 +176,7 @@ fn the_example_policies_accept_what_the_reference_stages_push() {
         let server = env.server(&work);
         let config = example_policy(policy);
         let vars = [("FREIGHT_GUARD_CONFIG", config.as_str())];
-        let rev = current_revision(&env, &work);
+        let rev = env.current_revision(&work, "main");
         let all = stages(design);
         let committing: Vec<&Stage> = all.iter().filter(|s| s.commit.is_some()).collect();
         assert!(committing.len() >= 4, "{design}: {all:?}");
@@ -387,7 +367,7 @@ impl Life<'_> {
 
     /// `kargo.sh COMMAND WORK ARGS --design D --revision <main's current release>`.
     fn kargo_freight(&self, command: &str, args: &[&str]) -> String {
-        let rev = current_revision(self.env, &self.work);
+        let rev = self.env.current_revision(&self.work, "main");
         let mut all = vec![command, w(&self.work)];
         all.extend_from_slice(args);
         all.extend_from_slice(&["--design", self.design, "--revision", &rev]);

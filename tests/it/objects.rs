@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::support::{Env, assert_declined};
+use crate::support::{Env, Run, assert_declined};
 
 fn w(path: &Path) -> &str {
     path.to_str().expect("utf-8")
@@ -17,12 +17,8 @@ fn replacement_refs_do_not_change_what_is_judged() {
     let server = env.server(&work);
     let base = env.rev(&work, "HEAD");
     // A commit that breaks the mirror, and a valid one to stand in for it.
-    env.breaks("mirror-mismatch", &work);
-    let bad = env.rev(&work, "HEAD");
-    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
-    env.breaks("valid", &work);
-    let good = env.rev(&work, "HEAD");
-    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    let bad = aside(&env, &work, "mirror-mismatch");
+    let good = aside(&env, &work, "valid");
     // Neither a side branch nor refs/replace/* is guarded: both pushes are accepted.
     env.git(&work, &["branch", "side", &bad]).ok();
     env.push(&work, &["side"]).ok();
@@ -85,7 +81,7 @@ fn replacement_refs_do_not_change_what_is_judged() {
 
 /// A raw tree object of `(mode, name, id)` entries in the order given, written as it is
 /// (`git hash-object --literally`: no sorting, no checks). Returns its id.
-fn raw_tree(env: &Env, work: &Path, entries: &[(&str, &[u8], &str)]) -> String {
+fn raw_tree(env: &Env, work: &Path, entries: &[TreeLine]) -> String {
     let mut bytes = Vec::new();
     for (mode, name, id) in entries {
         bytes.extend_from_slice(mode.as_bytes());
@@ -108,8 +104,11 @@ fn raw_tree(env: &Env, work: &Path, entries: &[(&str, &[u8], &str)]) -> String {
     .to_string()
 }
 
+/// One tree entry: mode as git writes it, name, object id.
+type TreeLine = (String, Vec<u8>, String);
+
 /// The entries of `treeish` as (mode, name, id).
-fn ls_tree(env: &Env, work: &Path, treeish: &str) -> Vec<(String, Vec<u8>, String)> {
+fn ls_tree(env: &Env, work: &Path, treeish: &str) -> Vec<TreeLine> {
     let out = env.git(work, &["ls-tree", "-z", treeish]).ok().stdout;
     out.split('\0')
         .filter(|l| !l.is_empty())
@@ -141,7 +140,7 @@ fn with_tree_at(env: &Env, work: &Path, commit: &str, dir: &[&str], tree: &str) 
     } else {
         format!("{commit}:{parent_path}")
     };
-    let entries: Vec<(String, Vec<u8>, String)> = ls_tree(env, work, &treeish)
+    let entries: Vec<TreeLine> = ls_tree(env, work, &treeish)
         .into_iter()
         .map(|(mode, name, id)| {
             if name == last.as_bytes() {
@@ -151,11 +150,7 @@ fn with_tree_at(env: &Env, work: &Path, commit: &str, dir: &[&str], tree: &str) 
             }
         })
         .collect();
-    let as_refs: Vec<(&str, &[u8], &str)> = entries
-        .iter()
-        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
-        .collect();
-    let new = raw_tree(env, work, &as_refs);
+    let new = raw_tree(env, work, &entries);
     with_tree_at(env, work, commit, parents, &new)
 }
 
@@ -170,6 +165,28 @@ fn commit_tree(env: &Env, work: &Path, root: &str, parent: &str) -> String {
     env.run(c).ok().stdout.trim().to_string()
 }
 
+/// What a consumer checks out: `commit` in a fresh clone of `work` at `name`, and how the
+/// checkout went.
+fn checkout(env: &Env, work: &Path, name: &str, commit: &str) -> (std::path::PathBuf, Run) {
+    let clone = env.path().join(name);
+    env.git(
+        env.path(),
+        &["clone", "-q", "--no-checkout", w(work), w(&clone)],
+    )
+    .ok();
+    let run = env.git(&clone, &["checkout", "-q", commit]);
+    (clone, run)
+}
+
+/// The commit `break.sh CASE` makes on top of the checked-out branch, which is then put back.
+fn aside(env: &Env, work: &Path, case: &str) -> String {
+    let base = env.rev(work, "HEAD");
+    env.breaks(case, work);
+    let commit = env.rev(work, "HEAD");
+    env.git(work, &["reset", "-q", "--hard", &base]).ok();
+    commit
+}
+
 const FREIGHT: [&str; 3] = ["warehouses", "codeai", "freight"];
 
 #[test]
@@ -178,12 +195,8 @@ fn duplicate_tree_entries_are_rejected() {
     let work = env.gitops("work", &[]);
     let server = env.server(&work);
     let base = env.rev(&work, "HEAD");
-    env.breaks("mirror-mismatch", &work);
-    let broken = env.rev(&work, "HEAD");
-    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
-    env.breaks("valid", &work);
-    let good = env.rev(&work, "HEAD");
-    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    let broken = aside(&env, &work, "mirror-mismatch");
+    let good = aside(&env, &work, "valid");
     // The valid release's freight root, with the broken commit's current/ listed again after
     // the good one: a reader that takes the first sees a perfect mirror.
     let root = FREIGHT.join("/");
@@ -194,11 +207,7 @@ fn duplicate_tree_entries_are_rejected() {
         .position(|(_, n, _)| n == b"current")
         .expect("current");
     entries.insert(at + 1, ("40000".into(), b"current".to_vec(), bad_current));
-    let refs: Vec<(&str, &[u8], &str)> = entries
-        .iter()
-        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
-        .collect();
-    let doubled = raw_tree(&env, &work, &refs);
+    let doubled = raw_tree(&env, &work, &entries);
     let tree = with_tree_at(&env, &work, &good, &FREIGHT, &doubled);
     let commit = commit_tree(&env, &work, &tree, &base);
     let before = env.state(&server);
@@ -208,24 +217,9 @@ fn duplicate_tree_entries_are_rejected() {
     assert_eq!(env.state(&server), before);
     // What checkout makes of it: the last `current` wins, so Argo CD and Kargo would have got
     // the broken mirror.
-    let clone = env.path().join("clone");
-    env.git(
-        env.path(),
-        &["clone", "-q", "--no-checkout", w(&work), w(&clone)],
-    )
-    .ok();
-    let checkout = env.git(&clone, &["checkout", "-q", &commit]);
+    let (clone, checked_out) = checkout(&env, &work, "clone", &commit);
     let file = clone.join(format!("{root}/current/helm/values.yaml"));
-    let release_rev = env
-        .git(
-            &work,
-            &["show", &format!("{good}:{root}/current/freight.yaml")],
-        )
-        .ok()
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("revision: ").map(str::to_string))
-        .expect("revision");
+    let release_rev = env.current_revision(&work, &good);
     let release_file = env
         .git(
             &work,
@@ -238,7 +232,7 @@ fn duplicate_tree_entries_are_rejected() {
         .stdout;
     let written = std::fs::read_to_string(&file).unwrap_or_default();
     assert!(
-        checkout.code != 0 || written != release_file,
+        checked_out.code != 0 || written != release_file,
         "checkout wrote the good mirror; the duplicate would not have mattered"
     );
 }
@@ -249,9 +243,7 @@ fn entries_git_would_not_write_are_rejected() {
     let work = env.gitops("work", &[]);
     let server = env.server(&work);
     let base = env.rev(&work, "HEAD");
-    env.breaks("valid", &work);
-    let good = env.rev(&work, "HEAD");
-    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    let good = aside(&env, &work, "valid");
     let hand = {
         let file = env.path().join("hand.txt");
         std::fs::write(&file, "replicas: 100\n").expect("write");
@@ -271,11 +263,7 @@ fn entries_git_would_not_write_are_rejected() {
         let mut entries = ls_tree(&env, &work, &format!("{good}^{{tree}}"));
         entries.push((mode.to_string(), name.to_vec(), hand.clone()));
         entries.sort_by(|a, b| a.1.cmp(&b.1));
-        let refs: Vec<(&str, &[u8], &str)> = entries
-            .iter()
-            .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
-            .collect();
-        let tree = raw_tree(&env, &work, &refs);
+        let tree = raw_tree(&env, &work, &entries);
         let commit = commit_tree(&env, &work, &tree, &base);
         let before = env.state(&server);
         let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
@@ -284,29 +272,19 @@ fn entries_git_would_not_write_are_rejected() {
         if name == path.as_bytes() {
             crate::support::assert_human("tree-entry-invalid", &run.stderr);
             // Checkout either refuses the path or writes the hand-made file over the real one.
-            let clone = env.path().join("clone-slash");
-            env.git(
-                env.path(),
-                &["clone", "-q", "--no-checkout", w(&work), w(&clone)],
-            )
-            .ok();
-            let checkout = env.git(&clone, &["checkout", "-q", &commit]);
+            let (clone, checked_out) = checkout(&env, &work, "clone-slash", &commit);
             let written = std::fs::read_to_string(clone.join(path)).unwrap_or_default();
             assert!(
-                checkout.code != 0 || written == "replicas: 100\n",
+                checked_out.code != 0 || written == "replicas: 100\n",
                 "checkout ignored the entry: {}",
-                checkout.all()
+                checked_out.all()
             );
         }
     }
     // Out of git's order: the same entries, reversed.
     let mut entries = ls_tree(&env, &work, &format!("{good}^{{tree}}"));
     entries.reverse();
-    let refs: Vec<(&str, &[u8], &str)> = entries
-        .iter()
-        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
-        .collect();
-    let tree = raw_tree(&env, &work, &refs);
+    let tree = raw_tree(&env, &work, &entries);
     let commit = commit_tree(&env, &work, &tree, &base);
     let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
     assert_declined(&run, "tree-entry-invalid", "entries out of order");
@@ -380,9 +358,7 @@ fn a_tree_naming_one_warehouse_many_times_is_rejected_as_malformed() {
     let work = env.gitops("work", &[]);
     let server = env.server(&work);
     let base = env.rev(&work, "HEAD");
-    env.breaks("valid", &work);
-    let good = env.rev(&work, "HEAD");
-    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    let good = aside(&env, &work, "valid");
     let mut entries = ls_tree(&env, &work, &format!("{good}^{{tree}}"));
     let warehouses = entries
         .iter()
@@ -393,11 +369,7 @@ fn a_tree_naming_one_warehouse_many_times_is_rejected_as_malformed() {
         entries.push(warehouses.clone());
     }
     entries.sort_by(|a, b| a.1.cmp(&b.1));
-    let refs: Vec<(&str, &[u8], &str)> = entries
-        .iter()
-        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
-        .collect();
-    let tree = raw_tree(&env, &work, &refs);
+    let tree = raw_tree(&env, &work, &entries);
     let commit = commit_tree(&env, &work, &tree, &base);
     let before = env.state(&server);
     let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
@@ -427,16 +399,7 @@ fn symlinks_that_leave_a_release_are_rejected() {
         .to_string();
     let base = env.rev(&work, "HEAD");
     env.breaks("valid", &work);
-    let rev = env
-        .git(
-            &work,
-            &["show", &format!("HEAD:{root}/current/freight.yaml")],
-        )
-        .ok()
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("revision: ").map(str::to_string))
-        .expect("revision");
+    let rev = env.current_revision(&work, "HEAD");
     // The same link in the new release and in current/ (so the mirror holds): once pointing
     // inside the directory (fine), once into another release (not).
     let link = |target: &str| {
@@ -461,13 +424,8 @@ fn symlinks_that_leave_a_release_are_rejected() {
     crate::support::assert_human("symlink-escapes", &run.stderr);
     assert_eq!(env.state(&server), before);
     // What checkout makes of it: the release reads another release's file.
-    let clone = env.path().join("clone");
-    env.git(
-        env.path(),
-        &["clone", "-q", "--no-checkout", w(&work), w(&clone)],
-    )
-    .ok();
-    env.git(&clone, &["checkout", "-q", &outside]).ok();
+    let (clone, checked_out) = checkout(&env, &work, "clone", &outside);
+    checked_out.ok();
     let through = std::fs::read_to_string(clone.join(format!("{root}/git-{rev}/helm/extra.yaml")))
         .expect("read through the link");
     let other =
@@ -487,9 +445,7 @@ fn a_flood_of_stray_entries_gives_bounded_output() {
     let work = env.gitops("work", &[]);
     let server = env.server(&work);
     let base = env.rev(&work, "HEAD");
-    env.breaks("valid", &work);
-    let good = env.rev(&work, "HEAD");
-    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    let good = aside(&env, &work, "valid");
     // The valid release's freight root with 100,000 stray files (a well-formed tree).
     let blob = env
         .git(
@@ -512,7 +468,7 @@ fn a_flood_of_stray_entries_gives_bounded_output() {
         ));
     }
     entries.sort_by(|a, b| {
-        let key = |e: &(String, Vec<u8>, String)| {
+        let key = |e: &TreeLine| {
             let mut k = e.1.clone();
             if e.0 == "40000" {
                 k.push(b'/');
@@ -521,11 +477,7 @@ fn a_flood_of_stray_entries_gives_bounded_output() {
         };
         key(a).cmp(&key(b))
     });
-    let refs: Vec<(&str, &[u8], &str)> = entries
-        .iter()
-        .map(|(m, n, i)| (m.as_str(), n.as_slice(), i.as_str()))
-        .collect();
-    let root = raw_tree(&env, &work, &refs);
+    let root = raw_tree(&env, &work, &entries);
     let tree = with_tree_at(&env, &work, &good, &FREIGHT, &root);
     let commit = commit_tree(&env, &work, &tree, &base);
     // unexpected-entry warns by default: the push is accepted, with a page of warnings.

@@ -45,27 +45,18 @@ fn reviewed(env: &Env) -> (PathBuf, PathBuf) {
     (work, server)
 }
 
-fn w(path: &Path) -> &str {
-    path.to_str().expect("utf-8")
+/// A new release on `main` and the review Stage's proposal of it, both pushed: what happens
+/// between two production promotions.
+fn propose_next_release(env: &Env, work: &Path) -> String {
+    env.breaks("valid", work);
+    env.push(work, &["HEAD:main"]).ok();
+    let proposal = env.kargo(&["propose", w(work)]);
+    env.push(work, &[&proposal]).ok();
+    proposal
 }
 
-/// `git-<revision>` of the release `main`'s `current/` mirrors.
-fn current_tag(env: &Env, work: &Path) -> String {
-    let record = env
-        .git(
-            work,
-            &[
-                "show",
-                "main:warehouses/codeai/freight/current/freight.yaml",
-            ],
-        )
-        .ok()
-        .stdout;
-    let rev = record
-        .lines()
-        .find_map(|l| l.strip_prefix("revision: "))
-        .expect("revision");
-    format!("git-{}", rev.trim())
+fn w(path: &Path) -> &str {
+    path.to_str().expect("utf-8")
 }
 
 #[test]
@@ -108,20 +99,7 @@ fn required_trailers_follow_git_trailer_rules() {
         "rendered:\n  trailers: {Kargo-Promotion: '^production\\.[0-9A-Z]+$'}\n",
     );
     let vars = [("FREIGHT_GUARD_CONFIG", w(&policy))];
-    let rev = env.git(
-        &work,
-        &[
-            "show",
-            "main:warehouses/codeai/freight/current/freight.yaml",
-        ],
-    );
-    let rev = rev
-        .ok()
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("revision: "))
-        .expect("revision")
-        .to_string();
+    let rev = env.current_revision(&work, "main");
     let subject = format!("Render staging from git-{rev} [skip ci]");
     // A trailer block (the last paragraph; tokens compare case-insensitively).
     let good = format!(
@@ -288,7 +266,10 @@ const CASES: &[Case] = &[
         policy: "rendered:\n  images: [ghcr.io/code-dot-org/code-dot-org]\n",
         make: |env, work| {
             // The message names the released freight; the manifests carry another tag.
-            let message = format!("Render staging from {} [skip ci]", current_tag(env, work));
+            let message = format!(
+                "Render staging from git-{} [skip ci]",
+                env.current_revision(work, "main")
+            );
             render(
                 env,
                 work,
@@ -493,17 +474,11 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     let (work, server) = reviewed(&env);
     let wt = w(&work);
     // Next release: squash merge.
-    env.breaks("valid", &work);
-    env.push(&work, &["HEAD:main"]).ok();
-    let p2 = env.kargo(&["propose", wt]);
-    env.push(&work, &[&p2]).ok();
+    let p2 = propose_next_release(&env, &work);
     env.kargo(&["merge", wt, &p2, "--squash"]);
     env.push(&work, &["stage/production"]).ok();
     // Next release: fast-forward.
-    env.breaks("valid", &work);
-    env.push(&work, &["HEAD:main"]).ok();
-    let p3 = env.kargo(&["propose", wt]);
-    env.push(&work, &[&p3]).ok();
+    let p3 = propose_next_release(&env, &work);
     env.kargo(&["merge", wt, &p3, "--ff"]);
     env.push(&work, &["stage/production"]).ok();
     assert_eq!(env.rev(&server, "stage/production"), env.rev(&work, &p3));
@@ -1056,17 +1031,11 @@ fn audit_is_clean_while_a_proposal_holding_earlier_merges_waits_for_review() {
     // stage/production with a proposal merged by a merge commit, then one squashed.
     let (work, server) = reviewed(&env);
     let wt = w(&work);
-    env.breaks("valid", &work);
-    env.push(&work, &["HEAD:main"]).ok();
-    let p2 = env.kargo(&["propose", wt]);
-    env.push(&work, &[&p2]).ok();
+    let p2 = propose_next_release(&env, &work);
     env.kargo(&["merge", wt, &p2, "--squash"]);
     env.push(&work, &["stage/production"]).ok();
     // The next proposal is made from stage/production's tip: it holds both forge commits.
-    env.breaks("valid", &work);
-    env.push(&work, &["HEAD:main"]).ok();
-    let p3 = env.kargo(&["propose", wt]);
-    env.push(&work, &[&p3]).ok();
+    let p3 = propose_next_release(&env, &work);
     let run = env.fg(&server, &["--format", "json", "audit"], "");
     assert_eq!(run.code, 0, "{}", run.all());
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");

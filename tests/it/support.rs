@@ -210,6 +210,24 @@ impl Env {
         id
     }
 
+    /// The revision of the release that `current/` of warehouse codeai mirrors at `commit`.
+    pub fn current_revision(&self, work: &Path, commit: &str) -> String {
+        self.git(
+            work,
+            &[
+                "show",
+                &format!("{commit}:warehouses/codeai/freight/current/freight.yaml"),
+            ],
+        )
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("revision: "))
+        .expect("revision")
+        .trim()
+        .to_string()
+    }
+
     pub fn rev(&self, dir: &Path, rev: &str) -> String {
         self.git(dir, &["rev-parse", rev])
             .ok()
