@@ -235,6 +235,9 @@ fn duplicate_tree_entries_are_rejected() {
         checked_out.code != 0 || written != release_file,
         "checkout wrote the good mirror; the duplicate would not have mattered"
     );
+    // The neighbour: the same release with `current` listed once is accepted.
+    env.push(&work, &[&format!("{good}:refs/heads/main")]).ok();
+    assert_eq!(env.rev(&server, "main"), good);
 }
 
 #[test]
@@ -501,6 +504,12 @@ fn a_symlink_on_the_path_of_the_freight_roots_is_rejected() {
     let env = Env::new();
     let work = env.gitops("work", &[]);
     let server = env.server(&work);
+    // The neighbour: a symlink off the freight roots' path is nobody's business.
+    std::os::unix::fs::symlink("codeai", work.join("apps/current-app")).expect("symlink");
+    env.git(&work, &["add", "-A"]).ok();
+    env.git(&work, &["commit", "-qm", "A link among the apps"])
+        .ok();
+    env.push(&work, &["HEAD:main"]).ok();
     // The warehouse moves elsewhere and `warehouses/codeai` becomes a link to it: freight-guard
     // would find no freight root, while checkout follows the link to unjudged releases.
     env.git(&work, &["mv", "warehouses/codeai", "elsewhere"])
