@@ -46,7 +46,7 @@ fn judge_run(
         // A tree git would not write is rejected as such; judging what one reader makes of it
         // is meaningless, and a tree naming one warehouse 100,000 times would take minutes.
         if !found.iter().any(|f| f.rule.is_object_rule()) {
-            found.extend(checker.check_commit(repo, &commit)?);
+            found.extend(checker.check_commit(repo, &commit, Deadline(deadline))?);
         }
         out.push(found);
     }
@@ -118,6 +118,7 @@ impl<'a> Engine<'a> {
 
     pub fn with_deadline(mut self, start: Instant, seconds: f64) -> Self {
         self.deadline = Some((start, seconds));
+        self.rendered.set_deadline(Deadline(self.deadline));
         self
     }
 
@@ -342,7 +343,7 @@ impl<'a> Engine<'a> {
 
     /// Read the release directory names on the snapshot branch tips (after this run's updates)
     /// for the rendered contract's freight cross-check.
-    fn load_freight(&mut self) -> Result<(), ReadError> {
+    fn load_freight(&mut self) -> Result<(), Stop> {
         let snapshot = &self.policy.snapshot;
         let mut tips: Vec<(String, ObjectId)> = self
             .branches()?
@@ -359,10 +360,12 @@ impl<'a> Engine<'a> {
             }
         }
         let mut roots = Vec::new();
+        let mut seen = HashSet::new();
+        self.snapshot.set_deadline(Deadline(self.deadline));
         for (_, tip) in &tips {
             let tree = self.repo.commit(tip)?.tree;
             for (_, root) in self.snapshot.roots(self.repo, tree)? {
-                if root.is_tree() && !roots.contains(&root.id) {
+                if root.is_tree() && seen.insert(root.id) {
                     roots.push(root.id);
                 }
             }
@@ -510,7 +513,9 @@ impl<'a> Engine<'a> {
         if !self.is_snapshot_branch(branch) {
             return Ok(());
         }
-        let found = self.snapshot.check_tree(self.repo, tree, parents)?;
+        let found = self
+            .snapshot
+            .check_tree(self.repo, tree, parents, Deadline(self.deadline))?;
         self.count(tree);
         self.record(branch, found);
         Ok(())

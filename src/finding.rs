@@ -33,6 +33,26 @@ impl Serialize for Severity {
     }
 }
 
+/// The longest message, path, ref name or detail line a finding keeps, in bytes: names in a
+/// push can be megabytes long, and a finding quotes them.
+pub const MAX_TEXT: usize = 4096;
+/// The most detail lines a finding keeps (the last says how many more there were).
+pub const MAX_DETAILS: usize = 100;
+
+/// `text` cut to at most [`MAX_TEXT`] bytes on a character boundary, saying so.
+fn clip(mut text: String) -> String {
+    if text.len() > MAX_TEXT {
+        let total = text.len();
+        let mut end = MAX_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str(&format!("... ({total} bytes in all)"));
+    }
+    text
+}
+
 impl Finding {
     pub fn new(rule: Rule, message: impl Into<String>) -> Finding {
         Finding {
@@ -41,17 +61,22 @@ impl Finding {
             ref_name: None,
             commit: None,
             path: None,
-            message: message.into(),
+            message: clip(message.into()),
             details: Vec::new(),
         }
     }
 
     pub fn at(mut self, path: impl Into<String>) -> Finding {
-        self.path = Some(path.into());
+        self.path = Some(clip(path.into()));
         self
     }
 
     pub fn with_details(mut self, details: Vec<String>) -> Finding {
+        let total = details.len();
+        let mut details: Vec<String> = details.into_iter().take(MAX_DETAILS).map(clip).collect();
+        if total > MAX_DETAILS {
+            details.push(format!("... and {} more", total - MAX_DETAILS));
+        }
         self.details = details;
         self
     }
@@ -62,7 +87,7 @@ impl Finding {
     }
 
     pub fn on_ref(mut self, name: impl Into<String>) -> Finding {
-        self.ref_name = Some(name.into());
+        self.ref_name = Some(clip(name.into()));
         self
     }
 

@@ -9,6 +9,7 @@ use gix::ObjectId;
 use crate::contracts::signing::{DirSource, KeySource, NoSource, TreeSource, Trust};
 use crate::contracts::snapshot::SnapshotChecker;
 use crate::contracts::snapshot::cfg::{DEFAULT_BRANCHES, DEFAULT_ROOTS};
+use crate::deadline::Stop;
 use crate::finding::Finding;
 use crate::git::repo::{FileAt, ReadError, Repo};
 use crate::policy::{MAX_POLICY_BYTES, POLICY_FILE, Policy, Problem};
@@ -128,10 +129,13 @@ fn notes(
 ) -> Result<Vec<String>, ReadError> {
     let mut out = Vec::new();
     let snapshot = &policy.snapshot;
-    if snapshot.roots != DEFAULT_ROOTS
-        && !snapshot.roots.is_empty()
-        && SnapshotChecker::new(snapshot).roots(repo, tree)?.is_empty()
-    {
+    // No deadline is set here, so the only way the search stops is a read error.
+    let matches_nothing = || match SnapshotChecker::new(snapshot).roots(repo, tree) {
+        Ok(found) => Ok(found.is_empty()),
+        Err(Stop::Read(e)) => Err(e),
+        Err(Stop::Deadline(_)) => Ok(false),
+    };
+    if snapshot.roots != DEFAULT_ROOTS && !snapshot.roots.is_empty() && matches_nothing()? {
         out.push(format!(
             "`snapshot.roots` ({}) match no directory at {label}, so the snapshot contract checks nothing there",
             snapshot.roots.join(", ")

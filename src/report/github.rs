@@ -10,6 +10,7 @@ use std::io::Write;
 use crate::finding::Finding;
 use crate::outcome::Outcome;
 use crate::report::human::summary_line;
+use crate::report::{MAX_JSON_FINDINGS, MAX_PER_RULE, omitted_line, per_rule};
 use crate::rules::Severity;
 
 /// Annotations GitHub shows per step.
@@ -92,10 +93,10 @@ pub fn render(outcome: &Outcome, summarized: Option<usize>) -> String {
         let rest = match summarized {
             Some(n) if n >= shown.len() => "the job summary lists every finding".to_string(),
             Some(n) => format!(
-                "the job summary lists {n} of {} (it is limited to 1 MiB); `--format json` prints every finding",
+                "the job summary lists {n} of {} (at most {MAX_PER_RULE} per rule, within 1 MiB); `--format json` lists up to {MAX_JSON_FINDINGS}",
                 shown.len()
             ),
-            None => "`--format json` prints every finding".to_string(),
+            None => format!("`--format json` lists up to {MAX_JSON_FINDINGS} findings"),
         };
         out.push_str(&format!(
             "freight-guard: {} more finding(s) not annotated (GitHub shows {MAX_ANNOTATIONS} per step); {rest}\n",
@@ -125,7 +126,12 @@ pub fn summary(outcome: &Outcome) -> (String, usize) {
     out.push_str(
         "| rule | severity | ref | commit | path | finding |\n|---|---|---|---|---|---|\n",
     );
-    let findings = by_importance(&outcome.findings);
+    let cut = per_rule(by_importance(&outcome.findings), MAX_PER_RULE);
+    let findings = cut.shown;
+    let mut notes = String::new();
+    for (rule, count) in cut.omitted {
+        notes.push_str(&format!("\n{}\n", omitted_line(rule, count)));
+    }
     for (i, f) in findings.iter().enumerate() {
         let row = format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
@@ -136,16 +142,18 @@ pub fn summary(outcome: &Outcome) -> (String, usize) {
             cell(f.path.as_deref().unwrap_or("")),
             cell(&f.message_with_details())
         );
-        // Keep room for the closing note.
-        if out.len() + row.len() + 200 > SUMMARY_BUDGET {
+        // Keep room for the closing notes.
+        if out.len() + row.len() + notes.len() + 200 > SUMMARY_BUDGET {
             out.push_str(&format!(
-                "\n{} more finding(s) not shown: a step summary is limited to 1 MiB. Run `freight-guard --format json` for all of them.\n",
+                "\n{} more finding(s) not shown: a step summary is limited to 1 MiB. Run `freight-guard --format json` to list them.\n",
                 findings.len() - i
             ));
+            out.push_str(&notes);
             return (out, i);
         }
         out.push_str(&row);
     }
+    out.push_str(&notes);
     (out, findings.len())
 }
 
@@ -187,17 +195,19 @@ mod tests {
 
     #[test]
     fn the_summary_stays_under_a_mebibyte_and_says_what_it_left_out() {
-        let findings: Vec<Finding> = (0..20_000)
-            .map(|i| {
-                Finding::new(
-                    Rule::MirrorMismatch,
-                    format!("finding {i}: {}", "x".repeat(60)),
-                )
-                .at("warehouses/codeai/freight/current")
-                .in_commit("0".repeat(40))
-                .on_ref("refs/heads/main")
+        // Twenty findings of every rule, each as long as a finding gets: more than 1 MiB.
+        let findings: Vec<Finding> = crate::rules::RULES
+            .iter()
+            .flat_map(|info| (0..MAX_PER_RULE).map(move |i| (info.rule, i)))
+            .map(|(rule, i)| {
+                Finding::new(rule, format!("finding {i}: {}", "x".repeat(60)))
+                    .at("warehouses/codeai/freight/current")
+                    .in_commit("0".repeat(40))
+                    .on_ref("refs/heads/main")
+                    .with_details(vec!["y".repeat(2000)])
             })
             .collect();
+        let total = findings.len();
         let outcome = Outcome {
             findings,
             ..Outcome::default()
@@ -205,9 +215,9 @@ mod tests {
         let (text, listed) = summary(&outcome);
         assert!(text.len() < 1 << 20, "{}", text.len());
         let rows = text.lines().filter(|l| l.starts_with("| `")).count();
-        assert!(rows > 1000 && rows < 20_000, "{rows}");
+        assert!(rows > 100 && rows < total, "{rows}");
         assert!(
-            text.contains(&format!("{} more finding(s) not shown", 20_000 - rows)),
+            text.contains(&format!("{} more finding(s) not shown", total - rows)),
             "{}",
             &text[text.len() - 300..]
         );
@@ -215,7 +225,7 @@ mod tests {
         // The annotations stop at ten whatever the count, and the note says the summary is cut.
         let printed = render(&outcome, Some(listed));
         assert!(
-            printed.contains(&format!("the job summary lists {rows} of 20000")),
+            printed.contains(&format!("the job summary lists {rows} of {total}")),
             "{printed}"
         );
         assert!(!printed.contains("lists every finding"), "{printed}");
@@ -225,6 +235,28 @@ mod tests {
                 .filter(|l| l.starts_with("::error "))
                 .count(),
             10
+        );
+    }
+
+    #[test]
+    fn the_summary_lists_a_bounded_number_of_findings_per_rule() {
+        let findings: Vec<Finding> = (0..20_000)
+            .map(|i| Finding::new(Rule::MirrorMismatch, format!("finding {i}")))
+            .chain([Finding::new(Rule::ReleaseModified, "one of another rule")])
+            .collect();
+        let outcome = Outcome {
+            findings,
+            ..Outcome::default()
+        };
+        let (text, listed) = summary(&outcome);
+        assert_eq!(listed, MAX_PER_RULE + 1);
+        assert!(text.contains("one of another rule"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "{} more `mirror-mismatch` finding(s) not shown",
+                20_000 - MAX_PER_RULE
+            )),
+            "{text}"
         );
     }
 

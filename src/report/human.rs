@@ -7,7 +7,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 use crate::finding::Finding;
 use crate::outcome::{ExitStatus, Outcome};
-use crate::report::Color;
+use crate::report::{Color, MAX_PER_RULE, omitted_line, per_rule};
 use crate::rules::Severity;
 
 pub(crate) fn use_color(color: Color) -> bool {
@@ -28,12 +28,16 @@ pub fn render(outcome: &Outcome, color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_wrap_lines(false);
     let mut out = String::new();
-    for finding in &outcome.findings {
+    let cut = per_rule(&outcome.findings, MAX_PER_RULE);
+    for finding in cut.shown {
         let diag = Diag(finding);
         if handler.render_report(&mut out, &diag).is_err() {
             out.push_str(&format!("{}: {}\n", finding.rule, finding.message));
         }
         out.push('\n');
+    }
+    for (rule, count) in cut.omitted {
+        out.push_str(&format!("freight-guard: {}\n", omitted_line(rule, count)));
     }
     out.push_str(&summary_line(outcome));
     out.push('\n');

@@ -14,6 +14,54 @@ use serde::Serialize;
 
 use crate::finding::Finding;
 use crate::outcome::Outcome;
+use crate::rules::Rule;
+
+/// The most findings of one rule that human, GitHub and SARIF output show; the rest of that
+/// rule's findings are counted in one line. A push that breaks one rule 100,000 times says so
+/// in a page, not in 100,000 blocks.
+pub const MAX_PER_RULE: usize = 20;
+/// The most findings `--format json` lists; `truncated` and `findings_total` say when there
+/// were more.
+pub const MAX_JSON_FINDINGS: usize = 10_000;
+
+/// Findings cut to at most `cap` per rule, in the order given, and how many of each rule were
+/// left out (in the order the rules first appear).
+pub struct PerRule<'a> {
+    pub shown: Vec<&'a Finding>,
+    pub omitted: Vec<(Rule, usize)>,
+}
+
+pub fn per_rule<'a>(findings: impl IntoIterator<Item = &'a Finding>, cap: usize) -> PerRule<'a> {
+    let mut counts: Vec<(Rule, usize)> = Vec::new();
+    let mut shown = Vec::new();
+    for f in findings {
+        let k = match counts.iter().position(|(r, _)| *r == f.rule) {
+            Some(k) => k,
+            None => {
+                counts.push((f.rule, 0));
+                counts.len() - 1
+            }
+        };
+        counts[k].1 += 1;
+        if counts[k].1 <= cap {
+            shown.push(f);
+        }
+    }
+    let omitted = counts
+        .into_iter()
+        .filter(|(_, n)| *n > cap)
+        .map(|(r, n)| (r, n - cap))
+        .collect();
+    PerRule { shown, omitted }
+}
+
+/// The line that stands for the findings of `rule` left out.
+pub fn omitted_line(rule: Rule, count: usize) -> String {
+    format!(
+        "{count} more `{rule}` finding(s) not shown (at most {MAX_PER_RULE} per rule); `--format json` lists up to {MAX_JSON_FINDINGS} findings",
+        rule = rule.name()
+    )
+}
 
 /// Output format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,6 +90,10 @@ struct JsonReport<'a> {
     verdict: &'a str,
     commits_judged: usize,
     findings: &'a [Finding],
+    /// How many findings there were; `findings` lists at most [`MAX_JSON_FINDINGS`].
+    findings_total: usize,
+    /// Whether `findings` was cut to [`MAX_JSON_FINDINGS`].
+    truncated: bool,
 }
 
 /// Write the outcome in the chosen format. `line_prefix` goes before every line of human
@@ -58,7 +110,9 @@ pub fn emit(outcome: &Outcome, format: Format, color: Color, line_prefix: Option
                 version: 1,
                 verdict: outcome.verdict(),
                 commits_judged: outcome.commits_judged,
-                findings: &outcome.findings,
+                findings: &outcome.findings[..outcome.findings.len().min(MAX_JSON_FINDINGS)],
+                findings_total: outcome.findings.len(),
+                truncated: outcome.findings.len() > MAX_JSON_FINDINGS,
             };
             let text = serde_json::to_string_pretty(&report).unwrap_or_else(|e| {
                 format!("{{\"version\":1,\"verdict\":\"error\",\"findings\":[],\"error\":\"{e}\"}}")

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::finding::Finding;
 use crate::outcome::{ExitStatus, Outcome};
 use crate::policy::POLICY_FILE;
+use crate::report::{MAX_PER_RULE, omitted_line, per_rule};
 use crate::rules::{RULES, Severity};
 
 /// The SARIF schema a log names.
@@ -139,12 +140,36 @@ pub fn render(outcome: &Outcome) -> String {
         .rules(rules())
         .build();
     let status = outcome.exit_status();
-    let invocation = sarif::Invocation::builder()
-        .execution_successful(matches!(status, ExitStatus::Ok | ExitStatus::Violation))
-        .exit_code(i64::from(status.code()))
-        .build();
     // Findings set to `allow` never reach an outcome (`app::apply_severities` drops them).
-    let results: Vec<sarif::Result> = outcome.findings.iter().map(result).collect();
+    let cut = per_rule(&outcome.findings, MAX_PER_RULE);
+    let results: Vec<sarif::Result> = cut.shown.into_iter().map(result).collect();
+    // What was left out is said where SARIF says things about the run itself.
+    let notes: Vec<sarif::Notification> = cut
+        .omitted
+        .into_iter()
+        .map(|(rule, count)| {
+            sarif::Notification::builder()
+                .message(
+                    sarif::Message::builder()
+                        .text(omitted_line(rule, count))
+                        .build(),
+                )
+                .level(serde_json::Value::from("note"))
+                .build()
+        })
+        .collect();
+    let invocation = if notes.is_empty() {
+        sarif::Invocation::builder()
+            .execution_successful(matches!(status, ExitStatus::Ok | ExitStatus::Violation))
+            .exit_code(i64::from(status.code()))
+            .build()
+    } else {
+        sarif::Invocation::builder()
+            .execution_successful(matches!(status, ExitStatus::Ok | ExitStatus::Violation))
+            .exit_code(i64::from(status.code()))
+            .tool_execution_notifications(notes)
+            .build()
+    };
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .invocations(vec![invocation])

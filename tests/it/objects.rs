@@ -387,6 +387,116 @@ fn a_tree_naming_one_warehouse_many_times_is_rejected_as_malformed() {
 }
 
 #[test]
+fn a_commit_too_large_to_judge_in_time_is_stopped_by_the_deadline() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    let good = aside(&env, &work, "valid");
+    // 200,000 warehouses under distinct names, each the valid `codeai` warehouse: a
+    // well-formed tree, every release in it valid, too much to judge within a hook's budget.
+    let codeai = env.rev(&work, &format!("{good}:warehouses/codeai"));
+    let mut entries: Vec<TreeLine> = (0..200_000)
+        .map(|i| {
+            (
+                "40000".to_string(),
+                format!("w{i:06}").into_bytes(),
+                codeai.clone(),
+            )
+        })
+        .collect();
+    entries.extend(ls_tree(&env, &work, &format!("{good}:warehouses")));
+    entries.sort_by(|a, b| a.1.cmp(&b.1));
+    let warehouses = raw_tree(&env, &work, &entries);
+    let tree = with_tree_at(&env, &work, &good, &["warehouses"], &warehouses);
+    let commit = commit_tree(&env, &work, &tree, &base);
+    let before = env.state(&server);
+    // One commit: the deadline is checked inside it, not only between commits.
+    let run = env.push_env(
+        &work,
+        &[&format!("{commit}:refs/heads/main")],
+        &[("FREIGHT_GUARD_DEADLINE", "0.5")],
+    );
+    assert_declined(
+        &run,
+        "deadline-exceeded",
+        "200,000 warehouses in one commit",
+    );
+    assert_eq!(env.state(&server), before);
+}
+
+#[test]
+fn many_findings_of_one_rule_give_bounded_reports() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    let good = aside(&env, &work, "valid");
+    // 12,000 new release directories, each the valid release under another revision's name:
+    // a well-formed tree in which every release's record names another revision.
+    let root = FREIGHT.join("/");
+    let release = ls_tree(&env, &work, &format!("{good}:{root}"))
+        .into_iter()
+        .find(|(_, n, _)| n.starts_with(b"git-"))
+        .expect("a release")
+        .2;
+    let mut entries = ls_tree(&env, &work, &format!("{good}:{root}"));
+    entries.extend((0..12_000).map(|i| {
+        (
+            "40000".to_string(),
+            format!("git-{i:040x}").into_bytes(),
+            release.clone(),
+        )
+    }));
+    entries.sort_by(|a, b| {
+        let key = |e: &TreeLine| {
+            let mut k = e.1.clone();
+            k.push(b'/');
+            k
+        };
+        key(a).cmp(&key(b))
+    });
+    let tree = raw_tree(&env, &work, &entries);
+    let tree = with_tree_at(&env, &work, &good, &FREIGHT, &tree);
+    let commit = commit_tree(&env, &work, &tree, &base);
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_declined(&run, "identity-mismatch", "12,000 misnamed releases");
+    assert_eq!(env.state(&server), before);
+    // The pusher reads a page: 20 findings and a count of the rest, not 12,000 blocks.
+    assert!(run.stderr.len() < 50_000, "{} bytes", run.stderr.len());
+    assert!(
+        run.stderr
+            .contains("11980 more `identity-mismatch` finding(s) not shown"),
+        "{}",
+        &run.stderr[run.stderr.len().saturating_sub(3000)..]
+    );
+    // JSON lists findings up to its cap and says it cut the list.
+    let range = ["check", "--base", &base, "--head", &commit];
+    let json = env.fg(&work, &[&["--format", "json"][..], &range].concat(), "");
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(doc["truncated"], true);
+    assert_eq!(doc["findings"].as_array().map(Vec::len), Some(10_000));
+    assert!(
+        doc["findings_total"].as_u64().is_some_and(|n| n >= 12_000),
+        "{}",
+        doc["findings_total"]
+    );
+    // SARIF: at most 20 results per rule, and a notification for the rest.
+    let sarif = env.fg(&work, &[&["--format", "sarif"][..], &range].concat(), "");
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("one SARIF log");
+    let results = doc["runs"][0]["results"].as_array().expect("results");
+    let mismatches = results
+        .iter()
+        .filter(|r| r["ruleId"] == "identity-mismatch")
+        .count();
+    assert_eq!(mismatches, 20);
+    let notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"].to_string();
+    assert!(notes.contains("11980 more `identity-mismatch`"), "{notes}");
+}
+
+#[test]
 fn symlinks_that_leave_a_release_are_rejected() {
     let env = Env::new();
     let work = env.gitops("work", &[]);
@@ -492,7 +602,7 @@ fn a_flood_of_stray_entries_gives_bounded_output() {
         run.stderr.len()
     );
     assert!(
-        run.stderr.contains("99980 more"),
+        run.stderr.contains("99981 more"),
         "{}",
         &run.stderr[..run.stderr.len().min(4000)]
     );

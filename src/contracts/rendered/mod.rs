@@ -25,6 +25,7 @@ use gix::objs::tree::EntryKind;
 use crate::contracts::rendered::cfg::RenderedPolicy;
 use crate::contracts::signing::cfg::SigningClass;
 use crate::contracts::signing::{self, Trust, Verdict};
+use crate::deadline::{Deadline, Stop};
 use crate::finding::Finding;
 use crate::git::diff::{self, Expand, MAX_LISTED_PATHS};
 use crate::git::repo::{Entry, ReadError, Repo, display_path};
@@ -71,6 +72,8 @@ pub struct RenderedChecker<'p> {
     verdicts: HashMap<ObjectId, Vec<Finding>>,
     /// Relevant images per blob id: (reference, line) of images whose repository is listed.
     manifests: HashMap<ObjectId, Result<Vec<images::ImageRef>, String>>,
+    /// When judging must stop.
+    deadline: Deadline,
 }
 
 /// The message of the empty root commit Kargo makes when it creates a branch
@@ -109,7 +112,13 @@ impl<'p> RenderedChecker<'p> {
             freight_origin: String::new(),
             verdicts: HashMap::new(),
             manifests: HashMap::new(),
+            deadline: Deadline::default(),
         }
+    }
+
+    /// Stop the loops of later judgements once `deadline` passed.
+    pub fn set_deadline(&mut self, deadline: Deadline) {
+        self.deadline = deadline;
     }
 
     /// Is `id` shaped like the commit Kargo pushes, on its own, when a promotion step's
@@ -131,7 +140,8 @@ impl<'p> RenderedChecker<'p> {
     }
 
     /// The renderer rules for one commit. Findings carry the commit but no ref.
-    pub fn check_commit(&mut self, repo: &Repo, id: ObjectId) -> Result<Vec<Finding>, ReadError> {
+    /// Every loop over the commit's paths checks the deadline (see [`Self::set_deadline`]).
+    pub fn check_commit(&mut self, repo: &Repo, id: ObjectId) -> Result<Vec<Finding>, Stop> {
         if let Some(found) = self.verdicts.get(&id) {
             return Ok(found.clone());
         }
@@ -141,7 +151,8 @@ impl<'p> RenderedChecker<'p> {
         Ok(found)
     }
 
-    fn judge_commit(&mut self, repo: &Repo, id: ObjectId) -> Result<Vec<Finding>, ReadError> {
+    fn judge_commit(&mut self, repo: &Repo, id: ObjectId) -> Result<Vec<Finding>, Stop> {
+        let deadline = self.deadline;
         let p = self.policy;
         let info = repo.commit(&id)?;
         let meta = repo.commit_meta(&id)?;
@@ -253,6 +264,7 @@ impl<'p> RenderedChecker<'p> {
         for parent_tree in parents {
             let changed = changed_paths(repo, parent_tree, Some(info.tree))?;
             for (path, entry) in changed {
+                deadline.check()?;
                 if check_paths && !p.paths.is_match(&String::from_utf8_lossy(&path)) {
                     outside.insert(path.clone(), ());
                 }
@@ -287,6 +299,7 @@ impl<'p> RenderedChecker<'p> {
         }
         if check_images {
             for (path, (entry, differs)) in manifests {
+                deadline.check()?;
                 let shown = display_path(&path);
                 if entry.kind == EntryKind::Link {
                     out.push(

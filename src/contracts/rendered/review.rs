@@ -8,9 +8,10 @@ use gix::ObjectId;
 
 use super::RenderedChecker;
 use crate::contracts::signing::cfg::SigningClass;
+use crate::deadline::Stop;
 use crate::finding::Finding;
 use crate::git::diff::{self, diff_trees};
-use crate::git::repo::{ReadError, Repo};
+use crate::git::repo::Repo;
 use crate::rules::Rule;
 
 /// What a review-branch update is judged against.
@@ -33,11 +34,7 @@ impl RenderedChecker<'_> {
     /// How each commit a review-branch update adds got there: (a) a renderer commit already on
     /// a proposal branch; (b) a merge of a proposal commit with its tree; (c) a squash by the
     /// forge with the tree of a proposal branch tip. Anything else bypassed review.
-    pub fn check_review(
-        &mut self,
-        repo: &Repo,
-        review: &Review<'_>,
-    ) -> Result<Vec<Finding>, ReadError> {
+    pub fn check_review(&mut self, repo: &Repo, review: &Review<'_>) -> Result<Vec<Finding>, Stop> {
         let p = self.policy;
         let added: HashSet<ObjectId> = review.added.iter().copied().collect();
         // The first-parent chain from the new tip down to what was there before.

@@ -162,8 +162,9 @@ pub fn freight_path_symlink(path: &str, target: &str, roots: &[String]) -> Findi
     .at(path)
 }
 
-/// The most findings of one rule about one freight root; the rest are counted in one more.
-pub const MAX_PER_ROOT: usize = 20;
+/// The most findings of one rule about one freight root; the rest are counted in one more,
+/// so one root's findings and their count fit in what a report shows of a rule.
+pub const MAX_PER_ROOT: usize = crate::report::MAX_PER_RULE - 1;
 
 /// Keep the first [`MAX_PER_ROOT`] findings of `rule` and count the rest in one finding, so
 /// 100,000 stray entries give a page, not 40 MB, to the pusher.

@@ -21,6 +21,7 @@ use globset::GlobMatcher;
 
 use crate::cfg::yaml::{self, Limits, Node, Value};
 use crate::contracts::snapshot::cfg::SnapshotPolicy;
+use crate::deadline::{Deadline, Stop};
 use crate::finding::Finding;
 use crate::git::repo::{CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, display_path};
 use crate::rules::Rule;
@@ -45,6 +46,8 @@ pub struct SnapshotChecker<'p> {
     link_memo: HashMap<(ObjectId, usize), EscapingLink>,
     /// Entry offsets of the last few freight roots compared (see `root_changes`).
     bounds_memo: Recent<Bounds>,
+    /// When judging the current commit must stop.
+    deadline: Deadline,
 }
 
 /// Where the entries of a raw tree start, followed by its length.
@@ -96,16 +99,24 @@ impl<'p> SnapshotChecker<'p> {
             gitlink_memo: HashMap::new(),
             link_memo: HashMap::new(),
             bounds_memo: Recent::new(BOUNDS_KEPT),
+            deadline: Deadline::default(),
         }
     }
 
+    /// Stop the loops of later calls once `deadline` passed ([`Self::check_tree`] sets it too).
+    pub fn set_deadline(&mut self, deadline: Deadline) {
+        self.deadline = deadline;
+    }
+
     /// Judge one commit against each of its parents. Findings carry the commit and full paths.
+    /// Every loop over a commit's roots and entries checks `deadline`.
     pub fn check_commit(
         &mut self,
         repo: &Repo,
         commit: &CommitInfo,
-    ) -> Result<Vec<Finding>, ReadError> {
-        self.check_tree(repo, commit.tree, &commit.parents)
+        deadline: Deadline,
+    ) -> Result<Vec<Finding>, Stop> {
+        self.check_tree(repo, commit.tree, &commit.parents, deadline)
             .map(|findings| {
                 findings
                     .into_iter()
@@ -121,16 +132,31 @@ impl<'p> SnapshotChecker<'p> {
         repo: &Repo,
         tree: ObjectId,
         parents: &[ObjectId],
-    ) -> Result<Vec<Finding>, ReadError> {
+        deadline: Deadline,
+    ) -> Result<Vec<Finding>, Stop> {
+        self.deadline = deadline;
         let mut out = Vec::new();
         let roots = self.roots(repo, tree)?;
-        let mut parent_roots = Vec::new();
+        let mut parent_roots: Vec<HashMap<Vec<u8>, ObjectId>> = Vec::new();
         for p in parents {
             let pc = repo.commit(p)?;
-            parent_roots.push(self.roots(repo, pc.tree)?);
+            let listed = self.roots(repo, pc.tree)?;
+            parent_roots.push(
+                listed
+                    .into_iter()
+                    .filter(|(_, e)| e.is_tree())
+                    .map(|(p, e)| (p, e.id))
+                    .collect(),
+            );
         }
+        let here: HashSet<&[u8]> = roots
+            .iter()
+            .filter(|(_, e)| e.is_tree())
+            .map(|(p, _)| p.as_slice())
+            .collect();
 
         for (path, entry) in &roots {
+            self.deadline.check()?;
             let prefix = display_path(path);
             if entry.kind == EntryKind::Link {
                 let target = repo.blob(&entry.id)?;
@@ -159,11 +185,7 @@ impl<'p> SnapshotChecker<'p> {
             } else {
                 parent_roots
                     .iter()
-                    .map(|pr| {
-                        pr.iter()
-                            .find(|(p, e)| p == path && e.is_tree())
-                            .map(|(_, e)| e.id)
-                    })
+                    .map(|pr| pr.get(path).copied())
                     .collect()
             };
             for parent_tree in comparisons {
@@ -176,11 +198,14 @@ impl<'p> SnapshotChecker<'p> {
         }
         // Roots that a parent had and this commit lost entirely.
         for pr in &parent_roots {
-            for (path, entry) in pr {
-                if !entry.is_tree() || roots.iter().any(|(p, e)| p == path && e.is_tree()) {
-                    continue;
-                }
-                let local = self.diff_root_removed(repo, entry.id)?;
+            let mut lost: Vec<(&Vec<u8>, &ObjectId)> = pr
+                .iter()
+                .filter(|(path, _)| !here.contains(path.as_slice()))
+                .collect();
+            lost.sort();
+            for (path, id) in lost {
+                self.deadline.check()?;
+                let local = self.diff_root_removed(repo, *id)?;
                 out.extend(place(&local, &display_path(path)));
             }
         }
@@ -189,15 +214,12 @@ impl<'p> SnapshotChecker<'p> {
     }
 
     /// Find the freight roots in a top-level tree.
-    pub fn roots(
-        &mut self,
-        repo: &Repo,
-        tree: ObjectId,
-    ) -> Result<Vec<(Vec<u8>, Entry)>, ReadError> {
+    pub fn roots(&mut self, repo: &Repo, tree: ObjectId) -> Result<Vec<(Vec<u8>, Entry)>, Stop> {
         if let Some(r) = self.roots_memo.get(&tree) {
             return Ok(r.clone());
         }
         let mut found: Vec<(Vec<u8>, Entry)> = Vec::new();
+        let mut seen: HashSet<Vec<u8>> = HashSet::new();
         for segments in &self.root_segments {
             // (path so far, tree id)
             let mut frontier: Vec<(Vec<u8>, ObjectId)> = vec![(Vec::new(), tree)];
@@ -205,6 +227,7 @@ impl<'p> SnapshotChecker<'p> {
                 let last = depth + 1 == segments.len();
                 let mut next = Vec::new();
                 for (path, id) in &frontier {
+                    self.deadline.check()?;
                     for entry in repo.tree(id)? {
                         let Ok(name) = std::str::from_utf8(&entry.name) else {
                             continue;
@@ -219,7 +242,7 @@ impl<'p> SnapshotChecker<'p> {
                         p.extend_from_slice(&entry.name);
                         if last || entry.kind == EntryKind::Link {
                             // A symlink on the way is kept too: it hides what it leads to.
-                            if !found.iter().any(|(f, _)| *f == p) {
+                            if seen.insert(p.clone()) {
                                 found.push((p, entry));
                             }
                         } else if entry.is_tree() {
@@ -236,7 +259,7 @@ impl<'p> SnapshotChecker<'p> {
 
     /// The checks that depend only on the root's own tree: `current/`, its record, its
     /// release directory and the mirror.
-    fn root_verdict(&mut self, repo: &Repo, root: ObjectId) -> Result<Local, ReadError> {
+    fn root_verdict(&mut self, repo: &Repo, root: ObjectId) -> Result<Local, Stop> {
         if let Some(v) = self.root_memo.get(&root) {
             return Ok(v.clone());
         }
@@ -310,22 +333,33 @@ impl<'p> SnapshotChecker<'p> {
         repo: &Repo,
         parent: Option<ObjectId>,
         root: ObjectId,
-    ) -> Result<Local, ReadError> {
+    ) -> Result<Local, Stop> {
         let mut out = Vec::new();
         let (added, mut removed, mut changed) = self.root_changes(repo, parent, root)?;
         // A name that is a tree on one side and not on the other sorts apart in git's order:
         // pair such leftovers by name.
+        let mut unpaired: HashMap<Vec<u8>, Entry> = HashMap::new();
+        let mut twice = Vec::new(); // a name an (old, malformed) tree lists twice
+        for o in removed.drain(..) {
+            if unpaired.contains_key(&o.name) {
+                twice.push(o);
+            } else {
+                unpaired.insert(o.name.clone(), o);
+            }
+        }
         for n in added {
-            match removed.iter().position(|o| o.name == n.name) {
-                Some(k) => {
-                    let o = removed.remove(k);
-                    changed.push((n, o));
-                }
+            self.deadline.check()?;
+            match unpaired.remove(&n.name) {
+                Some(o) => changed.push((n, o)),
                 None => self.root_entry_changed(repo, &n, None, &mut out)?,
             }
         }
+        removed.extend(unpaired.into_values());
+        removed.extend(twice);
+        removed.sort_by(|a, b| a.name.cmp(&b.name));
         changed.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         for (n, o) in &changed {
+            self.deadline.check()?;
             self.root_entry_changed(repo, n, Some(o), &mut out)?;
         }
         if !self.policy.prune {
@@ -359,12 +393,13 @@ impl<'p> SnapshotChecker<'p> {
         repo: &Repo,
         parent: Option<ObjectId>,
         root: ObjectId,
-    ) -> Result<(Vec<Entry>, Vec<Entry>, Vec<(Entry, Entry)>), ReadError> {
+    ) -> Result<(Vec<Entry>, Vec<Entry>, Vec<(Entry, Entry)>), Stop> {
         let new_raw = repo.tree_raw(&root)?;
         let (mut added, mut removed, mut changed) = (Vec::new(), Vec::new(), Vec::new());
         let Some(parent) = parent else {
             self.bounds(repo, &root, &new_raw)?; // for the next commit, whose parent this is
             for e in repo.raw_split(&root, &new_raw) {
+                self.deadline.check()?;
                 added.push(decode_one(repo, &root, e?.bytes)?);
             }
             return Ok((added, removed, changed));
@@ -375,6 +410,7 @@ impl<'p> SnapshotChecker<'p> {
         let mut nb: Vec<usize> = Vec::with_capacity(ob.len() + 2);
         let (mut i, mut pn) = (0usize, 0usize);
         loop {
+            self.deadline.check()?;
             let po = ob[i];
             if old_raw.len() - po == new_raw.len() - pn && old_raw[po..] == new_raw[pn..] {
                 // The rest is the same on both sides, entry for entry.
@@ -455,7 +491,7 @@ impl<'p> SnapshotChecker<'p> {
         entry: &Entry,
         old: Option<&Entry>,
         out: &mut Local,
-    ) -> Result<(), ReadError> {
+    ) -> Result<(), Stop> {
         if entry.name == self.policy.current.as_bytes() {
             return Ok(());
         }
@@ -495,16 +531,13 @@ impl<'p> SnapshotChecker<'p> {
     }
 
     /// A parent's freight root that is gone from the commit: each release in it was deleted.
-    fn diff_root_removed(
-        &mut self,
-        repo: &Repo,
-        parent_root: ObjectId,
-    ) -> Result<Local, ReadError> {
+    fn diff_root_removed(&mut self, repo: &Repo, parent_root: ObjectId) -> Result<Local, Stop> {
         if self.policy.prune {
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
         for e in repo.tree(&parent_root)? {
+            self.deadline.check()?;
             if self.policy.is_release_name(&e.name) {
                 let name = display_path(&e.name);
                 out.push(
@@ -522,7 +555,7 @@ impl<'p> SnapshotChecker<'p> {
     }
 
     /// Validate a release directory the commit adds.
-    fn release_verdict(&mut self, repo: &Repo, entry: &Entry) -> Result<Local, ReadError> {
+    fn release_verdict(&mut self, repo: &Repo, entry: &Entry) -> Result<Local, Stop> {
         let key = (entry.name.clone(), entry.id);
         if let Some(v) = self.release_memo.get(&key) {
             return Ok(v.clone());
@@ -552,7 +585,7 @@ impl<'p> SnapshotChecker<'p> {
         tree: ObjectId,
         dir: &str,
         own_name: Option<&str>,
-    ) -> Result<(Record, Local, Local), ReadError> {
+    ) -> Result<(Record, Local, Local), Stop> {
         let (record, mut head) = self.read_record(repo, tree, dir)?;
         head.extend(identity(self.policy, &record, dir, own_name));
         let mut tail = self.package(repo, &record, tree, dir)?;
@@ -701,12 +734,13 @@ impl SnapshotChecker<'_> {
         repo: &Repo,
         tree: ObjectId,
         depth: usize,
-    ) -> Result<EscapingLink, ReadError> {
+    ) -> Result<EscapingLink, Stop> {
         if let Some(v) = self.link_memo.get(&(tree, depth)) {
             return Ok(v.clone());
         }
         let mut found = None;
         for e in repo.tree(&tree)? {
+            self.deadline.check()?;
             match e.kind {
                 EntryKind::Link => {
                     let target = repo.blob(&e.id)?;
@@ -732,12 +766,13 @@ impl SnapshotChecker<'_> {
     }
 
     /// The first gitlink inside a tree, if any (path relative to the tree).
-    fn gitlink(&mut self, repo: &Repo, tree: ObjectId) -> Result<Option<Vec<u8>>, ReadError> {
+    fn gitlink(&mut self, repo: &Repo, tree: ObjectId) -> Result<Option<Vec<u8>>, Stop> {
         if let Some(v) = self.gitlink_memo.get(&tree) {
             return Ok(v.clone());
         }
         let mut found = None;
         for e in repo.tree(&tree)? {
+            self.deadline.check()?;
             match e.kind {
                 EntryKind::Commit => {
                     found = Some(e.name.clone());
