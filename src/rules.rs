@@ -86,6 +86,7 @@ pub enum Rule {
     CommitMalformed,
     SymlinkEscapes,
     FreightPathSymlink,
+    CheckoutAttributes,
 }
 
 /// Static facts about one rule.
@@ -140,6 +141,7 @@ pub const RULES: &[RuleInfo] = &[
     COMMIT_MALFORMED,
     SYMLINK_ESCAPES,
     FREIGHT_PATH_SYMLINK,
+    CHECKOUT_ATTRIBUTES,
 ];
 
 const MIRROR_MISMATCH: RuleInfo = RuleInfo {
@@ -571,6 +573,24 @@ and Kargo follow it to whatever it points at.\n\nFix: commit the directory itsel
 to it.",
 };
 
+const CHECKOUT_ATTRIBUTES: RuleInfo = RuleInfo {
+    rule: Rule::CheckoutAttributes,
+    name: "checkout-attributes",
+    family: Snapshot,
+    default_severity: Deny,
+    summary: "`.gitattributes` makes checkout write a release, its mirror or a rendered file differently",
+    explanation: "A `.gitattributes` setting that changes the bytes `git checkout` writes (with git's \
+default configuration: `eol=crlf`, `working-tree-encoding`, `ident`, a `filter`) applies to a file \
+under `current/` and not to its copy in the release, or the other way round; or a commit changes \
+such a setting for a file of a release written earlier, or for a file under a rendered branch's \
+`paths`. The trees stay equal, so the mirror and the frozen release look intact, while what Argo \
+CD and Kargo check out differs. Git LFS's `filter=lfs` is content-addressed: it may apply to \
+releases written before it was added, as long as it applies to a release and its mirror \
+alike.\n\nFix: make the setting apply to a release and `current/` alike (a pattern on the file \
+name, such as `*.tgz`, does), and do not change the checkout settings of files already \
+released or rendered.",
+};
+
 impl Rule {
     /// The rule's catalogue entry. The match is exhaustive: a rule without its entry (name,
     /// family, severity, summary, explanation) does not compile.
@@ -611,6 +631,7 @@ impl Rule {
             Rule::CommitMalformed => &COMMIT_MALFORMED,
             Rule::SymlinkEscapes => &SYMLINK_ESCAPES,
             Rule::FreightPathSymlink => &FREIGHT_PATH_SYMLINK,
+            Rule::CheckoutAttributes => &CHECKOUT_ATTRIBUTES,
         }
     }
 

@@ -308,6 +308,7 @@ fn rule_names_are_pinned() {
             "commit-malformed",
             "symlink-escapes",
             "freight-path-symlink",
+            "checkout-attributes",
         ]
     );
 }

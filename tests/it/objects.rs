@@ -654,3 +654,135 @@ fn a_symlink_on_the_path_of_the_freight_roots_is_rejected() {
             .is_file()
     );
 }
+
+/// Commit everything in `work` with `message` (as the platform engineer) and return the id.
+fn commit_all(env: &Env, work: &Path, message: &str) -> String {
+    env.git(work, &["add", "-A"]).ok();
+    env.git(work, &["commit", "-qm", message]).ok();
+    env.rev(work, "HEAD")
+}
+
+/// The bytes `git checkout` writes for `path` at `commit`, in a fresh clone of `work`.
+fn checked_out(env: &Env, work: &Path, name: &str, commit: &str, path: &str) -> Vec<u8> {
+    let (clone, run) = checkout(env, work, name, commit);
+    run.ok();
+    std::fs::read(clone.join(path)).expect("checked-out file")
+}
+
+#[test]
+fn gitattributes_that_check_out_current_unlike_its_release_are_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let root = FREIGHT.join("/");
+    // The reference repository's Git LFS line, added after releases were written: accepted.
+    env.write(
+        &work.join(".gitattributes"),
+        "*.tgz filter=lfs diff=lfs merge=lfs -text\n",
+    );
+    let lfs = commit_all(&env, &work, "Track chart archives with Git LFS");
+    env.push(&work, &[&format!("{lfs}:refs/heads/main")]).ok();
+    // A release written under it, with an archive that the filter applies to on both sides.
+    env.breaks("valid", &work);
+    let rev = env.current_revision(&work, "HEAD");
+    for dir in [format!("git-{rev}"), "current".to_string()] {
+        env.write(
+            &work.join(format!("{root}/{dir}/helm/chart.tgz")),
+            "archive\n",
+        );
+    }
+    env.git(&work, &["add", "-A"]).ok();
+    env.git(&work, &["commit", "-q", "--amend", "--no-edit"])
+        .ok();
+    let good = env.rev(&work, "HEAD");
+    env.push(&work, &[&format!("{good}:refs/heads/main")]).ok();
+    // The next release, with a setting that converts `current/` only.
+    env.breaks("valid", &work);
+    let rev = env.current_revision(&work, "HEAD");
+    env.append(&work.join(".gitattributes"), "**/current/** eol=crlf\n");
+    env.git(&work, &["add", "-A"]).ok();
+    env.git(&work, &["commit", "-q", "--amend", "--no-edit"])
+        .ok();
+    let bad = env.rev(&work, "HEAD");
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("{bad}:refs/heads/main")]);
+    assert_declined(&run, "checkout-attributes", "eol=crlf on current/ only");
+    assert!(run.stderr.contains("helm/values.yaml"), "{}", run.stderr);
+    assert!(run.stderr.contains("**/current/**"), "{}", run.stderr);
+    crate::support::assert_human("checkout-attributes", &run.stderr);
+    assert_eq!(env.state(&server), before);
+    // What checkout makes of it: equal trees, different files.
+    assert_eq!(
+        env.rev(&work, &format!("{bad}:{root}/current")),
+        env.rev(&work, &format!("{bad}:{root}/git-{rev}"))
+    );
+    let current = checked_out(
+        &env,
+        &work,
+        "c1",
+        &bad,
+        &format!("{root}/current/helm/values.yaml"),
+    );
+    let release = checked_out(
+        &env,
+        &work,
+        "c2",
+        &bad,
+        &format!("{root}/git-{rev}/helm/values.yaml"),
+    );
+    assert_ne!(current, release);
+    assert!(current.windows(2).any(|w| w == b"\r\n"));
+}
+
+#[test]
+fn gitattributes_that_change_how_a_release_checks_out_are_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let root = FREIGHT.join("/");
+    let old_release = env
+        .git(&work, &["ls-tree", "--name-only", &format!("HEAD:{root}")])
+        .ok()
+        .stdout
+        .lines()
+        .find(|n| n.starts_with("git-"))
+        .expect("a release")
+        .to_string();
+    let file = format!("{root}/{old_release}/helm/values.yaml");
+    let base = env.rev(&work, "HEAD");
+    // A setting added later that applies to every YAML file alike: the mirror holds, but each
+    // release written before is now checked out in another encoding.
+    let server = env.server(&work);
+    env.write(
+        &work.join(".gitattributes"),
+        "*.yaml working-tree-encoding=UTF-16\n",
+    );
+    env.git(&work, &["add", ".gitattributes"]).ok();
+    env.git(&work, &["commit", "-qm", "Encode manifests"]).ok();
+    let bad = env.rev(&work, "HEAD");
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("{bad}:refs/heads/main")]);
+    assert_declined(&run, "checkout-attributes", "a later working-tree-encoding");
+    assert!(run.stderr.contains(&old_release), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("working-tree-encoding=UTF-16"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before);
+    assert_ne!(
+        checked_out(&env, &work, "c1", &base, &file),
+        checked_out(&env, &work, "c2", &bad, &file)
+    );
+
+    // The neighbour: the same setting, there before the release was written and applying to
+    // the release and `current/` alike, is accepted.
+    let env = Env::new();
+    let fresh = env.gitops("fresh", &[]);
+    env.write(&fresh.join(".gitattributes"), "*.yaml eol=crlf\n");
+    commit_all(&env, &fresh, "Windows line endings for manifests");
+    env.server(&fresh);
+    env.breaks("valid", &fresh);
+    let release = env.rev(&fresh, "HEAD");
+    env.push(&fresh, &[&format!("{release}:refs/heads/main")])
+        .ok();
+}

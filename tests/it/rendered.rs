@@ -1058,3 +1058,54 @@ fn audit_is_clean_while_a_proposal_holding_earlier_merges_waits_for_review() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stderr.contains("merge-altered"), "{}", run.stderr);
 }
+
+#[test]
+fn a_render_that_changes_how_its_manifests_check_out_is_rejected() {
+    let env = Env::new();
+    let (work, server) = staged(&env);
+    let wt = w(&work);
+    let before_change = env.rev(&work, "stage/staging");
+    // Git LFS's line for chart archives: content-addressed, accepted.
+    env.kargo(&[
+        "render",
+        wt,
+        "stage/staging",
+        "--attributes",
+        "*.tgz filter=lfs diff=lfs merge=lfs -text",
+    ]);
+    env.push(&work, &["stage/staging"]).ok();
+    // A commit with Kargo's identity and message that re-encodes the manifests on checkout:
+    // the reviewed diff shows one unchanged manifest, Argo CD would read UTF-16.
+    let lfs = env.rev(&work, "stage/staging");
+    env.kargo(&[
+        "render",
+        wt,
+        "stage/staging",
+        "--attributes",
+        "*.yaml working-tree-encoding=UTF-16",
+    ]);
+    let bad = env.rev(&work, "stage/staging");
+    let before = env.state(&server);
+    let run = env.push(&work, &["stage/staging"]);
+    assert_declined(&run, "checkout-attributes", "a re-encoding render");
+    assert!(
+        run.stderr
+            .contains("manifests.yaml: was no setting, now `working-tree-encoding=UTF-16`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before);
+    assert_eq!(
+        env.rev(&work, &format!("{lfs}:manifests.yaml")),
+        env.rev(&work, &format!("{bad}:manifests.yaml"))
+    );
+    let read = |name: &str, commit: &str| {
+        let clone = env.path().join(name);
+        env.git(env.path(), &["clone", "-q", "--no-checkout", wt, w(&clone)])
+            .ok();
+        env.git(&clone, &["checkout", "-q", commit]).ok();
+        std::fs::read(clone.join("manifests.yaml")).expect("manifests")
+    };
+    assert_ne!(read("c1", &lfs), read("c2", &bad));
+    let _ = before_change;
+}

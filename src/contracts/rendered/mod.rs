@@ -6,6 +6,7 @@
 //! id. [`RenderedChecker::check_review`] decides how each commit added to a review branch got
 //! there. Which commits are judged, and the history-shape rules, live in the engine.
 
+mod checkout;
 mod freight;
 use freight::Freight;
 mod review;
@@ -16,7 +17,7 @@ pub mod cfg;
 
 pub mod images;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use gix::ObjectId;
@@ -27,6 +28,7 @@ use crate::contracts::signing::cfg::SigningClass;
 use crate::contracts::signing::{self, Trust, Verdict};
 use crate::deadline::{Deadline, Stop};
 use crate::finding::Finding;
+use crate::git::attributes;
 use crate::git::diff::{self, Expand, MAX_LISTED_PATHS};
 use crate::git::repo::{Entry, ReadError, Repo, display_path};
 use crate::rules::Rule;
@@ -253,9 +255,6 @@ impl<'p> RenderedChecker<'p> {
         };
         let check_paths = !p.paths.matches_everything();
         let check_images = !p.images.is_empty() && (merge || tag.is_some());
-        if !check_paths && !check_images {
-            return Ok(out);
-        }
         let mut outside: BTreeMap<Vec<u8>, ()> = BTreeMap::new();
         // Manifests the commit adds or changes, with how many parents they differ from: a
         // merge's manifest that differs from every parent was written by the merge itself.
@@ -263,8 +262,13 @@ impl<'p> RenderedChecker<'p> {
         let parent_count = parents.len();
         for parent_tree in parents {
             let changed = changed_paths(repo, parent_tree, Some(info.tree))?;
+            let mut attribute_files = BTreeSet::new();
             for (path, entry) in changed {
                 deadline.check()?;
+                let name = path.rsplit(|b| *b == b'/').next().unwrap_or_default();
+                if name == attributes::FILE_NAME {
+                    attribute_files.insert(path.clone());
+                }
                 if check_paths && !p.paths.is_match(&String::from_utf8_lossy(&path)) {
                     outside.insert(path.clone(), ());
                 }
@@ -274,6 +278,18 @@ impl<'p> RenderedChecker<'p> {
                 {
                     manifests.entry(path).or_insert((entry, 0)).1 += 1;
                 }
+            }
+            if let Some(old) = parent_tree
+                && !attribute_files.is_empty()
+            {
+                out.extend(checkout::changed(
+                    repo,
+                    p,
+                    old,
+                    info.tree,
+                    &attribute_files,
+                    deadline,
+                )?);
             }
         }
         if !outside.is_empty() {

@@ -8,6 +8,8 @@
 
 pub mod cfg;
 
+mod checkout;
+
 pub mod diags;
 
 pub mod disk;
@@ -48,6 +50,11 @@ pub struct SnapshotChecker<'p> {
     bounds_memo: Recent<Bounds>,
     /// When judging the current commit must stop.
     deadline: Deadline,
+    /// A freight root whose `current/` mirrors its release: the release's name (by root id).
+    mirrors: HashMap<ObjectId, Vec<u8>>,
+    /// Checkout-attribute findings by (attribute files above the root, root, parent's root
+    /// and attribute files: `None` for the mirror check).
+    checkout_memo: checkout::Memo,
 }
 
 /// Where the entries of a raw tree start, followed by its length.
@@ -100,6 +107,8 @@ impl<'p> SnapshotChecker<'p> {
             link_memo: HashMap::new(),
             bounds_memo: Recent::new(BOUNDS_KEPT),
             deadline: Deadline::default(),
+            mirrors: HashMap::new(),
+            checkout_memo: HashMap::new(),
         }
     }
 
@@ -138,8 +147,10 @@ impl<'p> SnapshotChecker<'p> {
         let mut out = Vec::new();
         let roots = self.roots(repo, tree)?;
         let mut parent_roots: Vec<HashMap<Vec<u8>, ObjectId>> = Vec::new();
+        let mut parent_tops = Vec::new();
         for p in parents {
             let pc = repo.commit(p)?;
+            parent_tops.push(pc.tree);
             let listed = self.roots(repo, pc.tree)?;
             parent_roots.push(
                 listed
@@ -178,6 +189,13 @@ impl<'p> SnapshotChecker<'p> {
                 continue;
             }
             let local = self.root_verdict(repo, entry.id)?;
+            out.extend(place(&local, &prefix));
+            let parents_here: Vec<(ObjectId, ObjectId)> = parent_tops
+                .iter()
+                .zip(&parent_roots)
+                .filter_map(|(top, pr)| pr.get(path).map(|id| (*top, *id)))
+                .collect();
+            let local = self.checkout_attributes(repo, tree, path, entry.id, &parents_here)?;
             out.extend(place(&local, &prefix));
 
             let comparisons: Vec<Option<ObjectId>> = if parent_roots.is_empty() {
@@ -317,7 +335,9 @@ impl<'p> SnapshotChecker<'p> {
                                 diff_trees(repo, Some(release.id), Some(current.id))?;
                             out.push(diags::mirror_differs(self.policy, rev, total, listed));
                         }
-                        Some(_) => {}
+                        Some(_) => {
+                            self.mirrors.insert(root, release_name.into_bytes());
+                        }
                     }
                 }
                 out.extend(tail);
