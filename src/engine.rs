@@ -177,16 +177,27 @@ impl<'a> Engine<'a> {
         deadline_check(self.deadline)
     }
 
-    /// The object-integrity findings of `commits` (each checked once per run).
-    fn check_objects(&mut self, ref_name: &str, commits: &[ObjectId]) -> Result<(), Stop> {
+    /// The object-integrity findings of `commits` (each checked once per run); returns the
+    /// commits that are not as git writes them, which no other contract reads: what one
+    /// reader makes of them is meaningless, and a tree nested 100,000 levels deep must not
+    /// be walked.
+    fn check_objects(
+        &mut self,
+        ref_name: &str,
+        commits: &[ObjectId],
+    ) -> Result<HashSet<ObjectId>, Stop> {
+        let mut malformed = HashSet::new();
         for id in commits {
             self.check_deadline()?;
             let found = self
                 .objects
                 .check_commit(self.repo, *id, Deadline(self.deadline))?;
+            if found.iter().any(|f| f.rule.is_object_rule()) {
+                malformed.insert(*id);
+            }
             self.record(ref_name, found);
         }
-        Ok(())
+        Ok(malformed)
     }
 
     /// The snapshot verdicts of `commits`, in order. A long list is cut into contiguous runs
@@ -445,7 +456,7 @@ impl<'a> Engine<'a> {
             hidden.extend(self.tips_of(Class::Review, &name)?);
         }
         let added = walk::added_commits(self.repo, new, &hidden)?;
-        self.check_objects(&name, &added)?;
+        let malformed = self.check_objects(&name, &added)?;
         if self.rendered.needs_freight() && !added.is_empty() {
             self.load_freight()?;
         }
@@ -465,15 +476,22 @@ impl<'a> Engine<'a> {
                 };
                 for id in added {
                     self.check_deadline()?;
-                    let mut found =
-                        if Some(id) == initial && self.rendered.is_initial_commit(self.repo, id)? {
-                            Vec::new()
-                        } else {
-                            self.rendered.check_commit(self.repo, id)?
-                        };
+                    let mut found = if malformed.contains(&id)
+                        || (Some(id) == initial
+                            && self.rendered.is_initial_commit(self.repo, id)?)
+                    {
+                        Vec::new()
+                    } else {
+                        self.rendered.check_commit(self.repo, id)?
+                    };
                     found.extend(self.rendered.check_signature(self.repo, id, keys)?);
                     self.count(id);
                     self.record(&name, found);
+                }
+            }
+            Class::Review if !malformed.is_empty() => {
+                for &id in &added {
+                    self.count(id);
                 }
             }
             Class::Review => {

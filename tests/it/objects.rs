@@ -786,3 +786,86 @@ fn gitattributes_that_change_how_a_release_checks_out_are_rejected() {
     env.push(&fresh, &[&format!("{release}:refs/heads/main")])
         .ok();
 }
+
+#[test]
+fn a_tree_nested_thirty_thousand_levels_deep_is_a_finding_not_a_crash() {
+    let env = Env::new();
+    // git refuses to pack trees nested over `core.maxTreeDepth` (4096) since 2.44; an older
+    // git, or a hand-made pack, has no such limit: both sides here lift it.
+    let client = env.path().join("client.git");
+    let server = env.path().join("server.git");
+    for repo in [&client, &server] {
+        env.git(env.path(), &["init", "-q", "--bare", w(repo)]).ok();
+        env.git(repo, &["config", "core.maxTreeDepth", "1000000"])
+            .ok();
+    }
+    crate::support::install_hook(&server.join("hooks"), "pre-receive");
+    let path = vec!["a"; 30_000].join("/") + "/f";
+    let mut script = String::new();
+    for branch in ["main", "stage/staging"] {
+        script.push_str(&format!(
+            "commit refs/heads/{branch}\ncommitter Kargo <no-reply@kargo.io> 1775044800 +0000\ndata 4\ndeep\nM 100644 inline {path}\ndata 2\nx\n\n"
+        ));
+    }
+    let input = env.path().join("import");
+    std::fs::write(&input, script).expect("write");
+    let mut c = env.cmd("git", &client);
+    c.args(["fast-import", "--quiet"])
+        .stdin(std::fs::File::open(&input).expect("open"));
+    env.run(c).ok();
+    for branch in ["main", "stage/staging"] {
+        let before = env.state(&server);
+        let mut c = env.cmd("git", &client);
+        c.args(["push", w(&server), branch]);
+        let run = env.run(c);
+        assert_declined(
+            &run,
+            "tree-entry-invalid",
+            &format!("30,000 levels on {branch}"),
+        );
+        assert!(
+            run.stderr.contains("nested more than 4096 levels"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("overflow"), "{}", run.stderr);
+        assert_eq!(env.state(&server), before);
+    }
+}
+
+#[test]
+fn a_second_policy_file_in_one_tree_is_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    let blob = |text: &str| {
+        let file = env.path().join("policy");
+        std::fs::write(&file, text).expect("write");
+        env.git(&work, &["hash-object", "-w", w(&file)])
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+    };
+    // freight-guard would read the first; checkout writes the second, which the next push
+    // would be judged by.
+    let strict = blob("rules:\n  unexpected-entry: deny\n");
+    let lax = blob("rules:\n  mirror-mismatch: allow\n");
+    let mut entries = ls_tree(&env, &work, &format!("{base}^{{tree}}"));
+    entries.retain(|(_, n, _)| n != b".freight-guard.yaml");
+    entries.push(("100644".into(), b".freight-guard.yaml".to_vec(), strict));
+    entries.push(("100644".into(), b".freight-guard.yaml".to_vec(), lax));
+    entries.sort_by(|a, b| a.1.cmp(&b.1)); // stable: the two keep their order
+    let tree = raw_tree(&env, &work, &entries);
+    let commit = commit_tree(&env, &work, &tree, &base);
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_declined(&run, "duplicate-tree-entry", "two policy files");
+    assert!(run.stderr.contains(".freight-guard.yaml"), "{}", run.stderr);
+    assert_eq!(env.state(&server), before);
+    let (clone, checked_out) = checkout(&env, &work, "clone", &commit);
+    checked_out.ok();
+    let text = std::fs::read_to_string(clone.join(".freight-guard.yaml")).expect("policy");
+    assert!(text.contains("mirror-mismatch: allow"), "{text}");
+}
