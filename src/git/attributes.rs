@@ -189,6 +189,11 @@ fn as_git_reads(content: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// Whether git reads the attributes file blob `id` (it ignores one over 100 MiB).
+pub fn is_read(repo: &Repo, id: &ObjectId) -> Result<bool, ReadError> {
+    Ok(repo.object_size(id)? <= MAX_FILE)
+}
+
 /// The attributes file in `tree` itself, read as checkout reads it: `None` when there is none,
 /// when it is not a regular file, or when git would ignore it for its size.
 pub fn file_in(repo: &Repo, tree: &ObjectId) -> Result<Option<(ObjectId, Vec<u8>)>, ReadError> {
@@ -211,7 +216,7 @@ pub fn file_in(repo: &Repo, tree: &ObjectId) -> Result<Option<(ObjectId, Vec<u8>
     if !matches!(kind, EntryKind::Blob | EntryKind::BlobExecutable) {
         return Ok(None);
     }
-    if repo.object_size(&id)? > MAX_FILE {
+    if !is_read(repo, &id)? {
         return Ok(None);
     }
     Ok(Some((id, repo.blob(&id)?)))

@@ -43,13 +43,13 @@ impl SnapshotChecker<'_> {
         root: ObjectId,
         parents: &[(ObjectId, ObjectId)],
     ) -> Result<Local, Stop> {
-        let above = attributes::along(repo, &top, path)?;
+        let above = self.above(repo, top, path, root)?;
         let mut out = Vec::new();
         if !above.is_empty() {
             out.extend(self.mirror_checkout(repo, path, root, &above)?);
         }
         for (parent_top, parent_root) in parents {
-            let before = attributes::along(repo, parent_top, path)?;
+            let before = self.above(repo, *parent_top, path, *parent_root)?;
             if before != above {
                 out.extend(self.releases_checkout_changed(
                     repo,
@@ -59,6 +59,47 @@ impl SnapshotChecker<'_> {
                     &above,
                 )?);
             }
+        }
+        Ok(out)
+    }
+
+    /// The attributes files from the top of `top` down to the freight root `root` at `path`
+    /// (the root's own included), top first. The directories above the root were listed
+    /// when the roots were searched ([`SnapshotChecker::roots`]); one that was not is read.
+    fn above(
+        &mut self,
+        repo: &Repo,
+        top: ObjectId,
+        path: &[u8],
+        root: ObjectId,
+    ) -> Result<Vec<Found>, Stop> {
+        let segments: Vec<&[u8]> = path.split(|b| *b == b'/').collect();
+        let mut out = Vec::new();
+        let Some(dirs) = self.dirs_memo.get(&top) else {
+            return Ok(attributes::along(repo, &top, path)?);
+        };
+        for k in 0..segments.len() {
+            let dir = segments[..k].join(&b'/');
+            match dirs.get(&dir) {
+                Some(Some(id)) => {
+                    if attributes::is_read(repo, id)? {
+                        out.push(Found { dir, id: *id });
+                    }
+                }
+                Some(None) => {}
+                None => return Ok(attributes::along(repo, &top, path)?),
+            }
+        }
+        let own = match self.root_attrs.get(&root) {
+            Some(Some(id)) => attributes::is_read(repo, id)?.then_some(*id),
+            Some(None) => None,
+            None => attributes::file_in(repo, &root)?.map(|(id, _)| id),
+        };
+        if let Some(id) = own {
+            out.push(Found {
+                dir: path.to_vec(),
+                id,
+            });
         }
         Ok(out)
     }

@@ -25,6 +25,7 @@ use crate::cfg::yaml::{self, Limits, Node, Value};
 use crate::contracts::snapshot::cfg::SnapshotPolicy;
 use crate::deadline::{Deadline, Stop};
 use crate::finding::Finding;
+use crate::git::attributes;
 use crate::git::repo::{CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, display_path};
 use crate::rules::Rule;
 
@@ -38,6 +39,12 @@ pub struct SnapshotChecker<'p> {
     root_segments: Vec<Vec<GlobMatcher>>,
     /// Freight roots of a top-level tree: (root path, entry).
     roots_memo: HashMap<ObjectId, Vec<(Vec<u8>, Entry)>>,
+    /// The directories of a top-level tree that the search for its roots listed, each with
+    /// its attributes file if it has one (a regular file): read on the way, so finding the
+    /// attributes above a freight root costs no tree read.
+    dirs_memo: HashMap<ObjectId, HashMap<Vec<u8>, Option<ObjectId>>>,
+    /// A freight root's own attributes file (a regular file), noted when its tree is judged.
+    root_attrs: HashMap<ObjectId, Option<ObjectId>>,
     /// Static verdict of a freight root's tree (mirror, record of current/...), paths relative.
     root_memo: HashMap<ObjectId, Local>,
     /// Verdict of one release directory by (name, tree id), paths relative to the root.
@@ -101,6 +108,8 @@ impl<'p> SnapshotChecker<'p> {
             policy,
             root_segments: policy.root_matchers(),
             roots_memo: HashMap::new(),
+            dirs_memo: HashMap::new(),
+            root_attrs: HashMap::new(),
             root_memo: HashMap::new(),
             release_memo: HashMap::new(),
             gitlink_memo: HashMap::new(),
@@ -238,6 +247,7 @@ impl<'p> SnapshotChecker<'p> {
         }
         let mut found: Vec<(Vec<u8>, Entry)> = Vec::new();
         let mut seen: HashSet<Vec<u8>> = HashSet::new();
+        let mut dirs: HashMap<Vec<u8>, Option<ObjectId>> = HashMap::new();
         for segments in &self.root_segments {
             // (path so far, tree id)
             let mut frontier: Vec<(Vec<u8>, ObjectId)> = vec![(Vec::new(), tree)];
@@ -246,7 +256,13 @@ impl<'p> SnapshotChecker<'p> {
                 let mut next = Vec::new();
                 for (path, id) in &frontier {
                     self.deadline.check()?;
+                    let listed = dirs.entry(path.clone()).or_default();
                     for entry in repo.tree(id)? {
+                        if entry.name == attributes::FILE_NAME
+                            && matches!(entry.kind, EntryKind::Blob | EntryKind::BlobExecutable)
+                        {
+                            *listed = Some(entry.id);
+                        }
                         let Ok(name) = std::str::from_utf8(&entry.name) else {
                             continue;
                         };
@@ -272,6 +288,7 @@ impl<'p> SnapshotChecker<'p> {
             }
         }
         self.roots_memo.insert(tree, found.clone());
+        self.dirs_memo.insert(tree, dirs);
         Ok(found)
     }
 
@@ -293,6 +310,22 @@ impl<'p> SnapshotChecker<'p> {
             }
             Ok(None)
         };
+        // Its own attributes file sorts before every name that does not start with `.`.
+        let mut own_attributes = None;
+        for e in repo.raw_split(&root, &raw) {
+            let e = e?;
+            if e.name.first().is_some_and(|b| *b > b'.') {
+                break;
+            }
+            if e.name == attributes::FILE_NAME {
+                let entry = decode_one(repo, &root, e.bytes)?;
+                if matches!(entry.kind, EntryKind::Blob | EntryKind::BlobExecutable) {
+                    own_attributes = Some(entry.id);
+                }
+                break;
+            }
+        }
+        self.root_attrs.insert(root, own_attributes);
         let current_name = self.policy.current.as_bytes();
         let cur = self.policy.current.clone();
         match find(current_name)? {
