@@ -317,12 +317,7 @@ impl Repo {
 
     /// Parse a full hex id of this repository's hash kind.
     pub fn parse_id(&self, hex: &str) -> Option<ObjectId> {
-        if hex.len() != self.object_hash().len_in_hex()
-            || !crate::git::parse::is_lower_hex(hex.as_bytes())
-        {
-            return None;
-        }
-        ObjectId::from_hex(hex.as_bytes()).ok()
+        parse_full_id(self.object_hash(), hex)
     }
 
     fn read<T>(
@@ -361,6 +356,21 @@ impl Repo {
     }
 
     /// Size in bytes of a blob without reading it.
+    /// The kind of object `id` from its header alone (the object is not inflated).
+    pub fn object_kind(&self, id: &ObjectId) -> Result<gix::object::Kind, ReadError> {
+        let header = match &self.quarantine {
+            Some(q) if q.exists(id) => q.try_header(id),
+            _ => self.repo.objects.try_header(id),
+        };
+        header
+            .map_err(|e| ReadError::Corrupt {
+                id: *id,
+                message: e.to_string(),
+            })?
+            .map(|h| h.kind)
+            .ok_or(ReadError::Missing { id: *id })
+    }
+
     pub fn object_size(&self, id: &ObjectId) -> Result<u64, ReadError> {
         let header = match &self.quarantine {
             Some(q) if q.exists(id) => q.try_header(id),
@@ -462,32 +472,11 @@ impl Repo {
         id: &'a ObjectId,
         raw: &'a [u8],
     ) -> impl Iterator<Item = Result<RawEntry<'a>, ReadError>> + 'a {
-        let id_len = self.object_hash().len_in_bytes();
-        let mut rest = raw;
-        std::iter::from_fn(move || {
-            if rest.is_empty() {
-                return None;
-            }
-            let corrupt = || ReadError::Corrupt {
+        split_raw_tree(raw, self.object_hash().len_in_bytes()).map(move |entry| {
+            entry.map_err(|TruncatedEntry| ReadError::Corrupt {
                 id: *id,
                 message: "a tree entry is truncated".into(),
-            };
-            let parsed = (|| {
-                let nul = memchr::memchr(0, rest)?;
-                let space = memchr::memchr(b' ', &rest[..nul])?;
-                let end = nul + 1 + id_len;
-                (end <= rest.len()).then_some((end, space, nul))
-            })();
-            let Some((end, space, nul)) = parsed else {
-                rest = &[];
-                return Some(Err(corrupt()));
-            };
-            let entry = RawEntry {
-                bytes: &rest[..end],
-                name: &rest[space + 1..nul],
-            };
-            rest = &rest[end..];
-            Some(Ok(entry))
+            })
         })
     }
 
@@ -640,6 +629,48 @@ impl Repo {
     pub fn git_dir(&self) -> &Path {
         self.repo.git_dir()
     }
+}
+
+/// Parse a full lowercase hex id of hash kind `hash`.
+pub fn parse_full_id(hash: gix::hash::Kind, hex: &str) -> Option<ObjectId> {
+    if hex.len() != hash.len_in_hex() || !crate::git::parse::is_lower_hex(hex.as_bytes()) {
+        return None;
+    }
+    ObjectId::from_hex(hex.as_bytes()).ok()
+}
+
+/// A raw tree entry that ends before its id does (or has no space or NUL in it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TruncatedEntry;
+
+/// Raw tree bytes cut into entries (`<mode> <name>\0<id>`) whose ids are `id_len` bytes long.
+/// The first entry that is cut short ends the iteration as an error.
+pub fn split_raw_tree(
+    raw: &[u8],
+    id_len: usize,
+) -> impl Iterator<Item = Result<RawEntry<'_>, TruncatedEntry>> + '_ {
+    let mut rest = raw;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let parsed = (|| {
+            let nul = memchr::memchr(0, rest)?;
+            let space = memchr::memchr(b' ', &rest[..nul])?;
+            let end = nul + 1 + id_len;
+            (end <= rest.len()).then_some((end, space, nul))
+        })();
+        let Some((end, space, nul)) = parsed else {
+            rest = &[];
+            return Some(Err(TruncatedEntry));
+        };
+        let entry = RawEntry {
+            bytes: &rest[..end],
+            name: &rest[space + 1..nul],
+        };
+        rest = &rest[end..];
+        Some(Ok(entry))
+    })
 }
 
 fn kind_name(kind: gix::object::Kind) -> &'static str {

@@ -7,7 +7,7 @@ use std::io::Read;
 use gix::ObjectId;
 
 use super::session::Failure;
-use crate::git::repo::Repo;
+use crate::git::repo::{Repo, parse_full_id};
 use crate::push::RefUpdate;
 
 /// The most hook input read from stdin (a push of every ref of a large repository fits).
@@ -27,12 +27,12 @@ pub fn read_stdin() -> Result<String, Failure> {
     String::from_utf8(bytes).map_err(|_| Failure::input("the hook input is not UTF-8 text"))
 }
 
-/// Parse `<id>` as a full id of the repository's hash; all zeros means "absent".
-fn side(repo: &Repo, text: &str) -> Result<Option<ObjectId>, String> {
-    let id = repo.parse_id(text).ok_or_else(|| {
+/// Parse `<id>` as a full id of hash kind `hash`; all zeros means "absent".
+fn side(hash: gix::hash::Kind, text: &str) -> Result<Option<ObjectId>, String> {
+    let id = parse_full_id(hash, text).ok_or_else(|| {
         format!(
             "`{text}` is not a full lowercase {}-digit object id",
-            repo.object_hash().len_in_hex()
+            hash.len_in_hex()
         )
     })?;
     Ok((!id.is_null()).then_some(id))
@@ -86,10 +86,15 @@ pub fn valid_ref_name(name: &str) -> bool {
 
 /// git's pre-receive input.
 pub fn pre_receive(repo: &Repo, input: &str) -> Result<Vec<RefUpdate>, Failure> {
+    parse_pre_receive(repo.object_hash(), input)
+}
+
+/// git's pre-receive input, with ids of hash kind `hash`.
+pub fn parse_pre_receive(hash: gix::hash::Kind, input: &str) -> Result<Vec<RefUpdate>, Failure> {
     lines(input, "pre-receive", |fields| match fields {
         [old, new, name] => {
-            let old = side(repo, old)?;
-            let new = side(repo, new)?;
+            let old = side(hash, old)?;
+            let new = side(hash, new)?;
             if old.is_none() && new.is_none() {
                 return Err("both ids are zero".into());
             }
@@ -104,9 +109,14 @@ pub fn pre_receive(repo: &Repo, input: &str) -> Result<Vec<RefUpdate>, Failure> 
 
 /// git's pre-push input, as updates of the remote's refs.
 pub fn pre_push(repo: &Repo, input: &str) -> Result<Vec<RefUpdate>, Failure> {
+    parse_pre_push(repo.object_hash(), input)
+}
+
+/// git's pre-push input with ids of hash kind `hash`, as updates of the remote's refs.
+pub fn parse_pre_push(hash: gix::hash::Kind, input: &str) -> Result<Vec<RefUpdate>, Failure> {
     lines(input, "pre-push", |fields| match fields {
         [_local_ref, local, remote_ref, remote_id] => {
-            ref_update(remote_ref, side(repo, remote_id)?, side(repo, local)?)
+            ref_update(remote_ref, side(hash, remote_id)?, side(hash, local)?)
         }
         _ => Err(format!(
             "expected `<local ref> SP <local id> SP <remote ref> SP <remote id>`, got {} field(s)",

@@ -869,3 +869,170 @@ fn a_second_policy_file_in_one_tree_is_rejected() {
     let text = std::fs::read_to_string(clone.join(".freight-guard.yaml")).expect("policy");
     assert!(text.contains("mirror-mismatch: allow"), "{text}");
 }
+
+#[test]
+fn a_file_entry_naming_a_tree_is_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    let good = aside(&env, &work, "valid");
+    let rev = env.current_revision(&work, &good);
+    let root = FREIGHT.join("/");
+    // The valid release with `helm/templates` listed as a file (100644) naming a new tree, in
+    // the release and in current/ alike: the mirror holds, and no clone can check it out.
+    let templates = env.rev(&work, &format!("{good}:{root}/current/helm/templates"));
+    let mut inner = ls_tree(&env, &work, &templates);
+    let extra = env
+        .git(&work, &["hash-object", "-w", "--stdin"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    inner.push(("100644".into(), b"zz.yaml".to_vec(), extra));
+    let new_templates = raw_tree(&env, &work, &inner);
+    let helm: Vec<TreeLine> = ls_tree(&env, &work, &format!("{good}:{root}/current/helm"))
+        .into_iter()
+        .map(|(mode, name, id)| {
+            if name == b"templates" {
+                ("100644".to_string(), name, new_templates.clone())
+            } else {
+                (mode, name, id)
+            }
+        })
+        .collect();
+    let helm = raw_tree(&env, &work, &helm);
+    let mut tree = String::new();
+    for dir in ["current".to_string(), format!("git-{rev}")] {
+        let at: Vec<&str> = FREIGHT
+            .iter()
+            .copied()
+            .chain([dir.as_str(), "helm"])
+            .collect();
+        let commit_so_far = if tree.is_empty() {
+            good.clone()
+        } else {
+            commit_tree(&env, &work, &tree, &base)
+        };
+        tree = with_tree_at(&env, &work, &commit_so_far, &at, &helm);
+    }
+    let commit = commit_tree(&env, &work, &tree, &base);
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_declined(&run, "tree-entry-invalid", "a file entry naming a tree");
+    assert!(
+        run.stderr.contains("naming a tree object"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before);
+    // What a consumer gets: a checkout that fails.
+    let (_, checked_out) = checkout(&env, &work, "clone", &commit);
+    assert!(
+        checked_out.all().contains("unable to read"),
+        "{}",
+        checked_out.all()
+    );
+}
+
+#[test]
+fn a_file_in_front_of_unchanged_entries_of_its_name_is_a_duplicate() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    // `apps.md` next to the directory `apps/`, accepted.
+    env.write(&work.join("apps.md"), "notes\n");
+    let notes = commit_all(&env, &work, "Notes on the apps");
+    env.push(&work, &[&format!("{notes}:refs/heads/main")]).ok();
+    // A file `apps` added in front of them: `apps.md` and `apps/` are unchanged from the
+    // parent, and git order keeps the file and the directory apart.
+    let blob = env
+        .git(&work, &["hash-object", "-w", "--stdin"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let mut entries = ls_tree(&env, &work, &format!("{notes}^{{tree}}"));
+    let at = entries
+        .iter()
+        .position(|(_, n, _)| n == b"apps.md")
+        .expect("apps.md");
+    entries.insert(at, ("100644".into(), b"apps".to_vec(), blob));
+    let tree = raw_tree(&env, &work, &entries);
+    let commit = commit_tree(&env, &work, &tree, &notes);
+    let before = env.state(&server);
+    let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+    assert_declined(
+        &run,
+        "duplicate-tree-entry",
+        "a file `apps` and a directory `apps`",
+    );
+    assert!(
+        run.stderr.contains("both a file and a directory"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before);
+    // git's own fsck calls it the same.
+    let fsck = env.git(&work, &["fsck", "--no-dangling"]);
+    assert!(fsck.all().contains("duplicateEntries"), "{}", fsck.all());
+}
+
+#[test]
+fn identities_git_fsck_refuses_are_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    let good = aside(&env, &work, "valid");
+    let raw = env.git(&work, &["cat-file", "commit", &good]).ok().stdout;
+    let date = raw
+        .lines()
+        .find(|l| l.starts_with("author "))
+        .and_then(|l| l.split(' ').rev().nth(1))
+        .expect("author date")
+        .to_string();
+    for (what, from, to) in [
+        (
+            "no space before the email",
+            "CI Release Bot <".to_string(),
+            "CI Release Bot<",
+        ),
+        (
+            "`<` inside the email",
+            "<ci@example.com>".to_string(),
+            "<ci@ex<ample.com>",
+        ),
+        (
+            "a date past time_t",
+            format!("> {date} "),
+            "> 99999999999999999999 ",
+        ),
+    ] {
+        let from = from.as_str();
+        assert!(raw.contains(from), "{raw}");
+        let file = env.path().join("commit");
+        std::fs::write(&file, raw.replacen(from, to, 1)).expect("write");
+        let commit = env
+            .git(
+                &work,
+                &["hash-object", "-t", "commit", "--literally", "-w", w(&file)],
+            )
+            .ok()
+            .stdout
+            .trim()
+            .to_string();
+        let before = env.state(&server);
+        let run = env.push(&work, &[&format!("{commit}:refs/heads/main")]);
+        assert_declined(&run, "commit-malformed", what);
+        assert_eq!(env.state(&server), before);
+        // git's own fsck refuses it, and so does every consumer that checks what it fetches.
+        env.git(&work, &["update-ref", "refs/heads/probe", &commit])
+            .ok();
+        let fsck = env.git(&work, &["fsck", "--no-dangling"]);
+        assert!(!fsck.all().is_empty(), "git fsck accepts {what}");
+        env.git(&work, &["update-ref", "-d", "refs/heads/probe"])
+            .ok();
+    }
+    let _ = base;
+}

@@ -46,7 +46,7 @@ impl ObjectChecker {
         if !self.commits.insert(id) {
             return Ok(Vec::new());
         }
-        let mut out: Vec<Finding> = commit_header(&repo.commit_bytes(&id)?, repo)
+        let mut out: Vec<Finding> = commit_header(&repo.commit_bytes(&id)?, repo.object_hash())
             .into_iter()
             .map(|m| Finding::new(Rule::CommitMalformed, m))
             .collect();
@@ -116,7 +116,36 @@ impl ObjectChecker {
                 }
                 let same = parent_entries.get(j).filter(|p| p.name == e.name);
                 unchanged[i] = same.is_some_and(|p| p.bytes == e.bytes);
-                if !e.is_tree() || unchanged[i] {
+                if unchanged[i] {
+                    continue;
+                }
+                // A file or symlink entry must name a blob: git accepts a new tree there in a
+                // push, and then no clone can check the path out.
+                if e.bytes.starts_with(b"100644 ")
+                    || e.bytes.starts_with(b"100755 ")
+                    || e.bytes.starts_with(b"120000 ")
+                {
+                    let kind = repo.object_kind(&entry_id(e, repo))?;
+                    if kind != gix::object::Kind::Blob {
+                        let mut p = path.clone();
+                        if !p.is_empty() {
+                            p.push(b'/');
+                        }
+                        p.extend_from_slice(e.name);
+                        out.push(
+                            Finding::new(
+                                Rule::TreeEntryInvalid,
+                                format!(
+                                    "`{}` is a file or symlink entry naming a {kind} object; git cannot check it out",
+                                    display_path(&p)
+                                ),
+                            )
+                            .at(shown.clone()),
+                        );
+                    }
+                    continue;
+                }
+                if !e.is_tree() {
                     continue;
                 }
                 let same_tree = same.filter(|p| p.is_tree()).map(|p| entry_id(p, repo));
@@ -175,10 +204,7 @@ fn check_entries(entries: &[RawEntry<'_>], unchanged: &[bool]) -> Vec<(Rule, Str
         let settled = unchanged.get(i).copied().unwrap_or(false)
             && i.checked_sub(1)
                 .is_some_and(|p| unchanged.get(p).copied().unwrap_or(false));
-        if settled {
-            continue;
-        }
-        if let Some(prev) = i.checked_sub(1).map(|p| &entries[p]) {
+        if !settled && let Some(prev) = i.checked_sub(1).map(|p| &entries[p]) {
             if prev.name == e.name {
                 *repeated.entry(e.name).or_insert(1) += 1;
             } else if RawEntry::git_cmp(prev, e) != std::cmp::Ordering::Less {
@@ -193,7 +219,8 @@ fn check_entries(entries: &[RawEntry<'_>], unchanged: &[bool]) -> Vec<(Rule, Str
             }
         }
         // A tree and a file of the same name are not neighbours in git's order ("a" < "a.b" <
-        // "a/"): look back over the names that sort between them.
+        // "a/"): look back over the names that sort between them. Done for unchanged trees
+        // too: a file added in front of an unchanged `a.b` and `a/` is not their neighbour.
         if e.is_tree() {
             let mut k = i;
             while k > 0 {
@@ -307,9 +334,10 @@ fn is_dot_git(name: &[u8]) -> bool {
 }
 
 /// What is wrong with a commit's headers, as git's fsck reads them: `tree`, then `parent`s,
-/// then one `author` and one `committer`, each `Name <email> seconds +zone`.
-fn commit_header(raw: &[u8], repo: &Repo) -> Vec<String> {
-    let hex = repo.object_hash().len_in_hex();
+/// then one `author` and one `committer`, each `Name <email> seconds +zone`. Ids are of hash
+/// kind `hash`.
+pub fn commit_header(raw: &[u8], hash: gix::hash::Kind) -> Vec<String> {
+    let hex = hash.len_in_hex();
     let header_end = memchr::memmem::find(raw, b"\n\n").unwrap_or(raw.len());
     let mut lines = raw[..header_end].split(|b| *b == b'\n').peekable();
     let mut out = Vec::new();
@@ -360,30 +388,45 @@ fn commit_header(raw: &[u8], repo: &Repo) -> Vec<String> {
     out
 }
 
-/// `Name <email> 1700000000 +0000`, with no `<` or `>` inside the name or the email.
+/// One identity as git's fsck checks it (`fsck_ident`): a name not starting with `<` and
+/// ending in a space, `<email>` with no `<` or `>` inside, a space, seconds since the epoch
+/// (digits only, not zero-padded, fitting a signed 64-bit `time_t`), a space and `+hhmm` or
+/// `-hhmm`.
 fn identity_ok(ident: &[u8]) -> bool {
-    let (Some(open), Some(close)) = (
-        ident.iter().position(|b| *b == b'<'),
-        ident.iter().position(|b| *b == b'>'),
-    ) else {
+    let angle = |b: &u8| matches!(b, b'<' | b'>');
+    if ident.first() == Some(&b'<') {
+        return false; // no name before the email
+    }
+    let Some(open) = ident.iter().position(angle) else {
         return false;
     };
-    if close < open || ident[close + 1..].contains(&b'<') || ident[close + 1..].contains(&b'>') {
+    if ident[open] != b'<' || open == 0 || ident[open - 1] != b' ' {
+        return false; // `>` in the name, or no space before the email
+    }
+    let email = &ident[open + 1..];
+    let Some(close) = email.iter().position(angle) else {
+        return false;
+    };
+    if email[close] != b'>' {
+        return false; // `<` inside the email
+    }
+    let Some(date) = email[close + 1..].strip_prefix(b" ") else {
+        return false;
+    };
+    let digits = date.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || (date[0] == b'0' && digits > 1) || date.get(digits) != Some(&b' ') {
         return false;
     }
-    let rest = &ident[close + 1..];
-    let text = String::from_utf8_lossy(rest);
-    let mut parts = text.split(' ');
-    parts.next() == Some("")
-        && parts
-            .next()
-            .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-        && parts.next().is_some_and(|z| {
-            z.len() == 5
-                && (z.starts_with('+') || z.starts_with('-'))
-                && z[1..].bytes().all(|b| b.is_ascii_digit())
-        })
-        && parts.next().is_none()
+    // Over 19 digits, or more than i64::MAX: git reports the date as an overflow.
+    let fits = digits <= 19
+        && std::str::from_utf8(&date[..digits])
+            .ok()
+            .and_then(|d| d.parse::<i64>().ok())
+            .is_some();
+    let zone = &date[digits + 1..];
+    fits && zone.len() == 5
+        && matches!(zone[0], b'+' | b'-')
+        && zone[1..].iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]
@@ -432,7 +475,22 @@ mod tests {
     #[test]
     fn identities() {
         assert!(identity_ok(b"Kargo <no-reply@kargo.io> 1700000000 +0000"));
-        assert!(identity_ok(b"<> 0 -0130"));
+        assert!(identity_ok(b" <> 0 -0130"));
+        assert!(identity_ok(b"Kargo <a> 9223372036854775807 +0000"));
+        // Each of these is an error in git's fsck (missingNameBeforeEmail,
+        // missingSpaceBeforeEmail, badEmail, badName, zeroPaddedDate, badDateOverflow).
+        for bad in [
+            &b"<> 0 -0130"[..],
+            b"Kargo<a> 1 +0000",
+            b"Kargo\t<a> 1 +0000",
+            b"Kargo <ci@ex<ample.com> 1 +0000",
+            b"Ka>rgo <a> 1 +0000",
+            b"Kargo <a> 01 +0000",
+            b"Kargo <a> 9223372036854775808 +0000",
+            b"Kargo <a> 99999999999999999999 +0000",
+        ] {
+            assert!(!identity_ok(bad), "{}", String::from_utf8_lossy(bad));
+        }
         assert!(!identity_ok(b"Kargo <no-reply@kargo.io> 1700000000"));
         assert!(!identity_ok(b"Kargo no-reply@kargo.io 1700000000 +0000"));
         assert!(!identity_ok(b"Kargo <a> <b> 1 +0000"));

@@ -16,6 +16,9 @@ use openpgp::*;
 use ssh::*;
 pub use trust::*;
 
+pub use openpgp::parse_pgp_keys;
+pub use ssh::parse_allowed_signers;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
