@@ -529,8 +529,9 @@ const TREE_ENTRY_INVALID: RuleInfo = RuleInfo {
     explanation: "A tree that an update adds has an entry whose name contains `/`, is empty, `.`, `..` \
 or `.git` in a spelling a file system treats as `.git` (letter case, trailing dots or spaces, \
 `git~1`, NTFS streams, HFS+ ignorable characters); or a mode other than the five git writes \
-(40000, 100644, 100755, 120000, 160000); or entries out of git's order; or trees nested deeper \
-than 4096 levels. Checkout would write such an entry somewhere else than freight-guard reads \
+(40000, 100644, 100755, 120000, 160000); or a file or symlink entry naming a tree (git takes \
+such a push, then no clone can check the path out); or entries out of git's order; or trees \
+nested deeper than 4096 levels. Checkout would write such an entry somewhere else than freight-guard reads \
 it, or refuse to check the commit out at all.\n\nFix: recreate the commit with git.",
 };
 
@@ -541,8 +542,11 @@ const COMMIT_MALFORMED: RuleInfo = RuleInfo {
     default_severity: Deny,
     summary: "a commit's headers are not as git writes them",
     explanation: "A commit that an update adds does not start with `tree`, then its `parent` lines, \
-then one `author` and one `committer` line of the form `Name <email> seconds +zone`, or repeats \
-one of them, or has a NUL byte in its headers. Readers of such a commit disagree about its \
+then one `author` and one `committer` line of the form `Name <email> seconds +zone` as git's \
+fsck checks it (a space before `<`, no `<` or `>` inside the email, a date of digits that is \
+not zero-padded and fits a signed 64-bit `time_t`), or repeats one of them, or has a NUL byte \
+in its headers. Readers of such a commit disagree about its tree, parents or identities, and \
+a consumer that checks what it fetches (`transfer.fsckObjects`) refuses it. Readers of such a commit disagree about its \
 tree, parents or identities.\n\nFix: recreate the commit with git.",
 };
 
