@@ -546,8 +546,7 @@ then one `author` and one `committer` line of the form `Name <email> seconds +zo
 fsck checks it (a space before `<`, no `<` or `>` inside the email, a date of digits that is \
 not zero-padded and fits a signed 64-bit `time_t`), or repeats one of them, or has a NUL byte \
 in its headers. Readers of such a commit disagree about its tree, parents or identities, and \
-a consumer that checks what it fetches (`transfer.fsckObjects`) refuses it. Readers of such a commit disagree about its \
-tree, parents or identities.\n\nFix: recreate the commit with git.",
+a consumer that checks what it fetches (`transfer.fsckObjects`) refuses it.\n\nFix: recreate the commit with git.",
 };
 
 const SYMLINK_ESCAPES: RuleInfo = RuleInfo {
