@@ -384,6 +384,10 @@ pub fn commit_header(raw: &[u8], hash: gix::hash::Kind) -> Vec<String> {
     }
     if raw[..header_end].contains(&0) {
         out.push("the headers contain a NUL byte".to_string());
+    } else if raw[header_end..].contains(&0) {
+        // `git commit` refuses such a message; git's readers stop at the NUL, gix reads on,
+        // so a trailer after it would count for freight-guard and for nobody else.
+        out.push("the message contains a NUL byte".to_string());
     }
     out
 }
