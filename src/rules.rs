@@ -545,7 +545,7 @@ const COMMIT_MALFORMED: RuleInfo = RuleInfo {
 then one `author` and one `committer` line of the form `Name <email> seconds +zone` as git's \
 fsck checks it (a space before `<`, no `<` or `>` inside the email, a date of digits that is \
 not zero-padded and fits a signed 64-bit `time_t`), or repeats one of them, or has a NUL byte \
-in its headers. Readers of such a commit disagree about its tree, parents or identities, and \
+in its headers or its message. Readers of such a commit disagree about its tree, parents or identities, and \
 a consumer that checks what it fetches (`transfer.fsckObjects`) refuses it.\n\nFix: recreate the commit with git.",
 };
 
