@@ -8,6 +8,8 @@ use super::session::{self, Failure, Judgement};
 use super::{hook_input, platform};
 use crate::cli::Cli;
 use crate::outcome::Outcome;
+use crate::policy::load::LoadError;
+use crate::policy::{POLICY_FILE, Problem};
 use crate::push::{PusherCheck, RefView};
 
 pub fn run(cli: &Cli, deadline: f64) -> Result<Outcome, Failure> {
@@ -22,6 +24,33 @@ pub fn run(cli: &Cli, deadline: f64) -> Result<Outcome, Failure> {
     let updates = hook_input::pre_receive(&repo, &input)?;
     let default = session::default_branch(&repo);
     let trusted = repo.ref_target(&default)?;
+    if trusted.is_none() && cli.config.is_none() {
+        // `HEAD` names a branch that does not exist (a bare `git init` leaves `master`) while
+        // others do: the policy committed on them would be ignored, and whoever creates that
+        // branch would install the policy for every later push. Only an empty repository
+        // (the first push) is judged by the built-in defaults.
+        let branches = repo.refs_with_prefix("refs/heads/")?;
+        if !branches.is_empty() {
+            let mut names: Vec<String> = branches.into_iter().map(|(n, _)| n).collect();
+            names.sort();
+            let shown = names.len().min(5);
+            let more = if names.len() > shown {
+                format!(" and {} more", names.len() - shown)
+            } else {
+                String::new()
+            };
+            return Err(Failure::Policy(LoadError::Invalid {
+                origin: "HEAD".to_string(),
+                problems: vec![Problem {
+                    line: 0,
+                    message: format!(
+                        "`HEAD` names `{default}`, which does not exist, while other branches do ({}{more}): the trusted policy (`{POLICY_FILE}` on the default branch) cannot be read. Set `HEAD` to the default branch (`git symbolic-ref HEAD refs/heads/main` in the server repository, or the forge's default-branch setting), or give the policy with `FREIGHT_GUARD_CONFIG`",
+                        names[..shown].join(", ")
+                    ),
+                }],
+            }));
+        }
+    }
     let policy = session::policy(cli, Some(&repo), trusted.map(|t| (t, default.as_str())))?;
     let subject = format!("push of {} ref(s)", updates.len());
     let mut judgement = Judgement::new(updates, RefView::Heads, subject);

@@ -313,3 +313,47 @@ fn settings_that_name_nothing_in_the_repository_are_warned_about() {
     let run = env.fg(&work, &["audit"], "").ok();
     assert!(!run.stderr.contains("policy-warning"), "{}", run.stderr);
 }
+
+#[test]
+fn a_head_naming_a_missing_branch_refuses_instead_of_judging_by_the_defaults() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    // `git init --bare` leaves HEAD at `master`; the repository's branch is `main`.
+    let server = env.path().join("server.git");
+    env.git(
+        env.path(),
+        &["init", "-q", "--bare", server.to_str().expect("utf-8")],
+    )
+    .ok();
+    assert_eq!(
+        env.git(&server, &["symbolic-ref", "HEAD"])
+            .ok()
+            .stdout
+            .trim(),
+        "refs/heads/master"
+    );
+    crate::support::install_hook(&server.join("hooks"), "pre-receive");
+    env.git(
+        &work,
+        &["remote", "add", "origin", server.to_str().expect("utf-8")],
+    )
+    .ok();
+    // The first push into an empty server is judged by the built-in defaults.
+    env.push(&work, &["main"]).ok();
+    // Afterwards `main` holds a policy that HEAD does not lead to: refused, naming the fix.
+    env.breaks("valid", &work);
+    let before = env.state(&server);
+    let run = env.push(&work, &["main"]);
+    crate::support::assert_declined(&run, "policy-invalid", "HEAD at a missing branch");
+    assert!(run.stderr.contains("`HEAD` names `refs/heads/master`, which does not exist, while other branches do (refs/heads/main)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("git symbolic-ref HEAD refs/heads/main"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before);
+    // The fix: HEAD at the default branch.
+    env.git(&server, &["symbolic-ref", "HEAD", "refs/heads/main"])
+        .ok();
+    env.push(&work, &["main"]).ok();
+}
