@@ -18,6 +18,8 @@ mod modes;
 mod objects;
 #[path = "it/policy.rs"]
 mod policy;
+#[path = "it/refs.rs"]
+mod refs;
 #[path = "it/rendered.rs"]
 mod rendered;
 #[path = "it/signing.rs"]

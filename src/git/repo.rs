@@ -599,6 +599,29 @@ impl Repo {
         Some(head.as_bstr().to_string())
     }
 
+    /// The ref git writes when `name` is updated: `name` itself, or the end of its chain of
+    /// symbolic refs (`refs/heads/master` -> `refs/heads/main`), at most 5 deep as in git.
+    pub fn written_ref(&self, name: &str) -> Result<String, ReadError> {
+        let mut current = name.to_string();
+        for _ in 0..5 {
+            let found = self
+                .repo
+                .try_find_reference(current.as_str())
+                .map_err(|e| ReadError::reference(format!("read ref {current}"), e))?;
+            let Some(r) = found else {
+                return Ok(current);
+            };
+            match r.target() {
+                gix::refs::TargetRef::Symbolic(target) => current = target.as_bstr().to_string(),
+                gix::refs::TargetRef::Object(_) => return Ok(current),
+            }
+        }
+        Err(ReadError::reference(
+            format!("resolve {name}"),
+            "a chain of more than 5 symbolic refs",
+        ))
+    }
+
     /// All refs whose full name starts with `prefix`, with the commit they point at.
     pub fn refs_with_prefix(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, ReadError> {
         let platform = self

@@ -21,7 +21,11 @@ pub fn run(cli: &Cli, deadline: f64) -> Result<Outcome, Failure> {
     if let Some(dir) = quarantine {
         repo.add_quarantine(Path::new(&dir))?;
     }
-    let updates = hook_input::pre_receive(&repo, &input)?;
+    let mut updates = hook_input::pre_receive(&repo, &input)?;
+    // A push to a symbolic ref writes through to its target: judge the ref git writes.
+    for update in &mut updates {
+        update.name = repo.written_ref(&update.name)?;
+    }
     let default = session::default_branch(&repo);
     let trusted = repo.ref_target(&default)?;
     if trusted.is_none() && cli.config.is_none() {
