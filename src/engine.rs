@@ -13,7 +13,7 @@ use crate::contracts::rendered::{Class, RenderedChecker, Review};
 use crate::contracts::snapshot::SnapshotChecker;
 use crate::deadline::Deadline;
 use crate::finding::Finding;
-use crate::git::repo::{ReadError, Repo};
+use crate::git::repo::{ReadError, Repo, display_path};
 use crate::git::walk;
 use crate::policy::{POLICY_FILE, Policy, SigningClass};
 use crate::push::{PUSHER_VARIABLES, PusherCheck, RefUpdate, RefView};
@@ -280,6 +280,9 @@ impl<'a> Engine<'a> {
         if let Some(class) = self.rendered_class(&update.name) {
             self.judge_rendered(update, class)?;
         }
+        if self.is_snapshot_branch(&update.name) {
+            self.judge_snapshot_history(update)?;
+        }
         let Some(new) = update.new else {
             return Ok(()); // deletions: no commit is added
         };
@@ -299,6 +302,84 @@ impl<'a> Engine<'a> {
             self.record(&update.name, found);
         }
         Ok(())
+    }
+
+    /// A snapshot branch is an append-only audit trail: an update that removes commits from
+    /// it, or deletes it, is a violation unless `snapshot.force` / `snapshot.delete` allow it,
+    /// reported with the releases it drops or changes.
+    fn judge_snapshot_history(&mut self, update: &RefUpdate) -> Result<(), Stop> {
+        let Some(old) = update.old else {
+            return Ok(()); // a new branch
+        };
+        let policy = &self.policy.snapshot;
+        let finding = match update.new {
+            None if !policy.delete => Finding::new(
+                Rule::BranchDeleted,
+                "the snapshot branch is deleted, and `snapshot.delete` is false: it is an append-only record of every release",
+            ),
+            None => return Ok(()),
+            Some(_) if policy.force => return Ok(()),
+            Some(new) => {
+                let dropped = walk::added_commits(self.repo, old, &[new])?;
+                if dropped.is_empty() {
+                    return Ok(());
+                }
+                Finding::new(
+                    Rule::NonFastForward,
+                    format!(
+                        "the update drops {} commit(s) from the snapshot branch's history, and `snapshot.force` is false: it is an append-only record of every release",
+                        dropped.len()
+                    ),
+                )
+            }
+        };
+        let details = self.releases_lost(old, update.new)?;
+        self.record(
+            &update.name,
+            vec![finding.in_commit(old).with_details(details)],
+        );
+        Ok(())
+    }
+
+    /// The release directories at `old` that are gone at `new` (`None`: every one), or whose
+    /// tree differs there.
+    fn releases_lost(&mut self, old: ObjectId, new: Option<ObjectId>) -> Result<Vec<String>, Stop> {
+        let listing =
+            |engine: &mut Self, commit: ObjectId| -> Result<HashMap<Vec<u8>, ObjectId>, Stop> {
+                let tree = engine.repo.commit(&commit)?.tree;
+                let mut out = HashMap::new();
+                engine.snapshot.set_deadline(Deadline(engine.deadline));
+                for (path, root) in engine.snapshot.roots(engine.repo, tree)? {
+                    if !root.is_tree() {
+                        continue;
+                    }
+                    for e in engine.repo.tree(&root.id)? {
+                        engine.check_deadline()?;
+                        if engine.policy.snapshot.is_release_name(&e.name) {
+                            let mut p = path.clone();
+                            p.push(b'/');
+                            p.extend_from_slice(&e.name);
+                            out.insert(p, e.id);
+                        }
+                    }
+                }
+                Ok(out)
+            };
+        let before = listing(self, old)?;
+        let after = match new {
+            Some(new) => listing(self, new)?,
+            None => HashMap::new(),
+        };
+        let mut lost: Vec<String> = before
+            .iter()
+            .filter_map(|(path, id)| match after.get(path) {
+                None => Some(format!("dropped: {}/", display_path(path))),
+                Some(other) if other != id => Some(format!("changed: {}/", display_path(path))),
+                Some(_) => None,
+            })
+            .collect();
+        lost.sort();
+        Ok(lost)
     }
 
     /// Branch tips (short names) as the view sees them before the updates.

@@ -326,10 +326,13 @@ const NON_FAST_FORWARD: RuleInfo = RuleInfo {
     name: "non-fast-forward",
     family: Rendered,
     default_severity: Deny,
-    summary: "a rendered branch's history was rewritten",
+    summary: "a rendered or snapshot branch's history was rewritten",
     explanation: "Stage, review and proposal branches only move forward unless `rendered.force` \
-allows otherwise: a force push would drop promoted or reviewed history.\n\nFix: push a new commit \
-on top of the branch instead of rewriting it.",
+allows otherwise: a force push would drop promoted or reviewed history. A snapshot branch \
+(`main`) is an append-only record of every release: an update that removes commits from it \
+(moving it back, rewriting a release's history, a new root commit) is a violation unless \
+`snapshot.force` allows it, and the finding lists the releases dropped or changed.\n\nFix: push \
+a new commit on top of the branch instead of rewriting it.",
 };
 
 const BRANCH_DELETED: RuleInfo = RuleInfo {
@@ -337,10 +340,11 @@ const BRANCH_DELETED: RuleInfo = RuleInfo {
     name: "branch-deleted",
     family: Rendered,
     default_severity: Deny,
-    summary: "a rendered branch was deleted",
+    summary: "a rendered or snapshot branch was deleted",
     explanation: "Argo CD syncs stage and review branches; deleting one removes a deployment's \
 source unless `rendered.delete` allows it. Proposal branches may be deleted (forges delete them \
-after the merge).\n\nFix: do not delete rendered branches.",
+after the merge). Deleting a snapshot branch drops its whole record of releases unless \
+`snapshot.delete` allows it.\n\nFix: do not delete rendered or snapshot branches.",
 };
 
 const UNAUTHORIZED_PUSHER: RuleInfo = RuleInfo {

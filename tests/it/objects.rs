@@ -529,10 +529,13 @@ fn symlinks_that_leave_a_release_are_rejected() {
     let inside = link("values.yaml");
     env.push(&work, &[&format!("{inside}:refs/heads/main")])
         .ok();
-    // The same release made again with the link pointing out (a sibling of the accepted one).
+    // The same release made again with the link pointing out, pushed instead of it (the
+    // server's main put back by hand: a force push would also drop the accepted commit).
+    env.git(&server, &["update-ref", "refs/heads/main", &base])
+        .ok();
     let outside = link(&format!("../../{old_release}/helm/values.yaml"));
     let before = env.state(&server);
-    let run = env.push(&work, &[&format!("+{outside}:refs/heads/main")]);
+    let run = env.push(&work, &[&format!("{outside}:refs/heads/main")]);
     assert_declined(&run, "symlink-escapes", "a link into another release");
     crate::support::assert_human("symlink-escapes", &run.stderr);
     assert_eq!(env.state(&server), before);
@@ -549,7 +552,6 @@ fn symlinks_that_leave_a_release_are_rejected() {
     let run = env.fg(&work, &["pre-commit", "--worktree"], "");
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stderr.contains("symlink-escapes"), "{}", run.stderr);
-    let _ = base;
 }
 
 #[test]

@@ -22,6 +22,10 @@ pub struct SnapshotPolicy {
     /// `packageType` value -> payload directory.
     pub packages: BTreeMap<String, String>,
     pub prune: bool,
+    /// May a snapshot branch lose commits (a force push)?
+    pub force: bool,
+    /// May a snapshot branch be deleted?
+    pub delete: bool,
 }
 
 impl SnapshotPolicy {
@@ -101,6 +105,8 @@ impl Default for SnapshotPolicy {
                 .into_iter()
                 .collect(),
             prune: false,
+            force: false,
+            delete: false,
         }
     }
 }
@@ -109,6 +115,7 @@ impl Default for SnapshotPolicy {
 pub fn read(val: &mut Validator, node: &Node, s: &mut SnapshotPolicy) {
     let known = [
         "branches", "roots", "current", "release", "record", "required", "packages", "prune",
+        "force", "delete",
     ];
     for (key, v) in val.entries(node, "snapshot", &known) {
         let key_q = format!("snapshot.{key}");
@@ -171,6 +178,8 @@ pub fn read(val: &mut Validator, node: &Node, s: &mut SnapshotPolicy) {
                 }
             }
             "prune" => val.boolean(v, &key_q, &mut s.prune),
+            "force" => val.boolean(v, &key_q, &mut s.force),
+            "delete" => val.boolean(v, &key_q, &mut s.delete),
             _ => unreachable!("filtered by entries()"),
         }
     }
