@@ -9,6 +9,7 @@ use std::time::Instant;
 use gix::ObjectId;
 
 use crate::contracts::objects::ObjectChecker;
+use crate::contracts::refs;
 use crate::contracts::rendered::{Class, RenderedChecker, Review};
 use crate::contracts::snapshot::SnapshotChecker;
 use crate::deadline::Deadline;
@@ -277,6 +278,11 @@ impl<'a> Engine<'a> {
 
     /// Judge one ref update. `hidden` are extra tips whose history is not judged.
     pub fn judge(&mut self, update: &RefUpdate, hidden: &[ObjectId]) -> Result<(), Stop> {
+        if update.new.is_some()
+            && let Some(finding) = self.shadowing(&update.name)?
+        {
+            self.record(&update.name, vec![finding]);
+        }
         if let Some(class) = self.rendered_class(&update.name) {
             self.judge_rendered(update, class)?;
         }
@@ -302,6 +308,52 @@ impl<'a> Engine<'a> {
             self.record(&update.name, found);
         }
         Ok(())
+    }
+
+    /// `ref-shadows-branch`: `name` can be taken for a guarded branch it is not (see
+    /// [`crate::contracts::refs`]).
+    fn shadowing(&mut self, name: &str) -> Result<Option<Finding>, Stop> {
+        if self.is_guarded(name) {
+            return Ok(None);
+        }
+        for (short, branch) in refs::stands_for(name) {
+            if self.is_guarded(&branch) {
+                return Ok(Some(Finding::new(
+                    Rule::RefShadowsBranch,
+                    format!(
+                        "`{name}` has the short name `{short}` of the guarded branch `{branch}`: git looks up `refs/{short}` and `refs/tags/{short}` before the branch, so `git fetch <url> {short}` or a tool resolving `{short}` can be handed this ref instead"
+                    ),
+                )));
+            }
+        }
+        // Letter case: against the guarded patterns, and against the guarded branches there.
+        let mut guarded: Vec<String> = self
+            .branches()?
+            .iter()
+            .map(|(b, _)| format!("refs/heads/{b}"))
+            .collect();
+        guarded.retain(|b| self.is_guarded(b));
+        let mut names = vec![name.to_string()];
+        names.extend(refs::stands_for(name).into_iter().map(|(_, b)| b));
+        for candidate in names {
+            let lower = candidate.to_ascii_lowercase();
+            let same = guarded
+                .iter()
+                .find(|b| b.eq_ignore_ascii_case(&candidate))
+                .cloned()
+                .or_else(|| self.is_guarded(&lower).then_some(lower));
+            if let Some(branch) = same
+                && branch != candidate
+            {
+                return Ok(Some(Finding::new(
+                    Rule::RefShadowsBranch,
+                    format!(
+                        "`{name}` differs from the guarded branch `{branch}` only in letter case: on a case-insensitive file system (a server or a clone on macOS or Windows) they are one ref"
+                    ),
+                )));
+            }
+        }
+        Ok(None)
     }
 
     /// A snapshot branch is an append-only audit trail: an update that removes commits from

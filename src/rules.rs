@@ -45,6 +45,7 @@ pub enum Family {
     Rendered,
     Signing,
     Objects,
+    Refs,
     Operational,
 }
 
@@ -87,6 +88,7 @@ pub enum Rule {
     SymlinkEscapes,
     FreightPathSymlink,
     CheckoutAttributes,
+    RefShadowsBranch,
 }
 
 /// Static facts about one rule.
@@ -142,6 +144,7 @@ pub const RULES: &[RuleInfo] = &[
     SYMLINK_ESCAPES,
     FREIGHT_PATH_SYMLINK,
     CHECKOUT_ATTRIBUTES,
+    REF_SHADOWS_BRANCH,
 ];
 
 const MIRROR_MISMATCH: RuleInfo = RuleInfo {
@@ -598,6 +601,21 @@ name, such as `*.tgz`, does), and do not change the checkout settings of files a
 released or rendered.",
 };
 
+const REF_SHADOWS_BRANCH: RuleInfo = RuleInfo {
+    rule: Rule::RefShadowsBranch,
+    name: "ref-shadows-branch",
+    family: Refs,
+    default_severity: Deny,
+    summary: "a pushed ref can be taken for a guarded branch",
+    explanation: "A pushed ref outside `refs/heads/` whose short name is that of a guarded branch \
+(`refs/tags/main`, `refs/stage/production`, `refs/remotes/origin/main`), or a branch that differs \
+from a guarded one only in letter case (`refs/heads/Main`). git resolves a short name by trying \
+`refs/<name>` and `refs/tags/<name>` before `refs/heads/<name>`, so `git fetch <url> main` or a \
+tool that resolves `stage/production` can be handed a commit no contract judged; on a \
+case-insensitive file system two names that differ in case are one file.\n\nFix: name the tag \
+or ref so that it cannot be read as a branch (`v1.2.3`, `release/2026-11-27`).",
+};
+
 impl Rule {
     /// The rule's catalogue entry. The match is exhaustive: a rule without its entry (name,
     /// family, severity, summary, explanation) does not compile.
@@ -639,6 +657,7 @@ impl Rule {
             Rule::SymlinkEscapes => &SYMLINK_ESCAPES,
             Rule::FreightPathSymlink => &FREIGHT_PATH_SYMLINK,
             Rule::CheckoutAttributes => &CHECKOUT_ATTRIBUTES,
+            Rule::RefShadowsBranch => &REF_SHADOWS_BRANCH,
         }
     }
 
@@ -668,6 +687,7 @@ impl Family {
             Rendered => "rendered",
             Signing => "signing",
             Objects => "objects",
+            Refs => "refs",
             Operational => "operational",
         }
     }

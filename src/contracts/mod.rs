@@ -3,6 +3,7 @@
 //! commit signing.
 
 pub mod objects;
+pub mod refs;
 pub mod rendered;
 pub mod signing;
 pub mod snapshot;

@@ -309,6 +309,7 @@ fn rule_names_are_pinned() {
             "symlink-escapes",
             "freight-path-symlink",
             "checkout-attributes",
+            "ref-shadows-branch",
         ]
     );
 }

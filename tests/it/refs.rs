@@ -127,3 +127,46 @@ fn a_snapshot_branch_keeps_its_history() {
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(env.rev(&server, "main"), back);
 }
+
+#[test]
+fn refs_that_can_be_taken_for_a_guarded_branch_are_rejected() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let w = work.to_str().expect("utf-8");
+    env.kargo_create(&work, "stage/production");
+    env.push(&work, &["stage/production"]).ok();
+    // A commit nobody would accept on main.
+    env.breaks("mirror-mismatch", &work);
+    let bad = env.rev(&work, "HEAD");
+    env.git(&work, &["reset", "-q", "--hard", "HEAD~1"]).ok();
+    for target in [
+        "refs/tags/main",
+        "refs/tags/stage/production",
+        "refs/stage/production",
+        "refs/remotes/origin/main",
+        "refs/heads/Main",
+        "refs/tags/MAIN",
+    ] {
+        let before = env.state(&server);
+        let run = env.push(&work, &[&format!("{bad}:{target}")]);
+        assert_declined(&run, "ref-shadows-branch", target);
+        assert_eq!(env.state(&server), before, "{target}");
+    }
+    // Why it matters: git resolves `main` to the tag before the branch.
+    let scratch = env.path().join("scratch.git");
+    env.git(
+        env.path(),
+        &["clone", "-q", "--bare", w, scratch.to_str().expect("utf-8")],
+    )
+    .ok();
+    env.git(&scratch, &["update-ref", "refs/tags/main", &bad])
+        .ok();
+    assert_eq!(env.rev(&scratch, "main"), bad);
+    // Neighbours: a release tag and a branch of its own are fine.
+    let tip = env.rev(&work, "HEAD");
+    env.push(&work, &[&format!("{tip}:refs/tags/v1.2.3")]).ok();
+    env.push(&work, &[&format!("{tip}:refs/heads/docs/maintenance")])
+        .ok();
+    assert_eq!(env.rev(&server, "refs/tags/v1.2.3"), tip);
+}
