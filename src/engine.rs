@@ -16,6 +16,7 @@ use crate::deadline::Deadline;
 use crate::finding::Finding;
 use crate::git::repo::{ReadError, Repo, display_path};
 use crate::git::walk;
+use crate::policy::load;
 use crate::policy::{POLICY_FILE, Policy, SigningClass};
 use crate::push::{PUSHER_VARIABLES, PusherCheck, RefUpdate, RefView};
 use crate::rules::Rule;
@@ -675,24 +676,29 @@ impl<'a> Engine<'a> {
     /// A push that edits the policy file on the default branch, or a key file it names, is
     /// judged by the old policy, but the new policy and its keys must still load.
     fn check_policy_change(&mut self, update: &RefUpdate, new: ObjectId) -> Result<(), Stop> {
-        let entry_at =
-            |commit: Option<ObjectId>, path: &str| -> Result<Option<ObjectId>, ReadError> {
-                let Some(commit) = commit else {
-                    return Ok(None);
-                };
-                let tree = self.repo.commit(&commit)?.tree;
-                Ok(self.repo.lookup(&tree, path.as_bytes())?.map(|e| e.id))
+        // The entry at `path` (id and kind: a file turned into a link is a change).
+        let entry_at = |commit: Option<ObjectId>, path: &str| -> Result<_, ReadError> {
+            let Some(commit) = commit else {
+                return Ok(None);
             };
-        let Some(new_blob) = entry_at(Some(new), POLICY_FILE)? else {
+            let tree = self.repo.commit(&commit)?.tree;
+            Ok(self
+                .repo
+                .lookup(&tree, path.as_bytes())?
+                .map(|e| (e.id, e.kind)))
+        };
+        let Some(now) = entry_at(Some(new), POLICY_FILE)? else {
             return Ok(());
         };
-        let policy_changed = entry_at(update.old, POLICY_FILE)? != Some(new_blob);
-        let bytes = self.repo.blob(&new_blob)?;
-        let parsed = match std::str::from_utf8(&bytes) {
-            Ok(text) => Policy::from_yaml(text),
-            Err(_) => Err(vec![crate::policy::Problem {
+        let policy_changed = entry_at(update.old, POLICY_FILE)? != Some(now);
+        // Read as the loader reads it: a symlink or an oversized file is no policy, whatever
+        // the bytes of its blob say.
+        let parsed = match load::policy_text(self.repo, self.repo.commit(&new)?.tree)? {
+            None => return Ok(()),
+            Some(Ok(text)) => Policy::from_yaml(&text),
+            Some(Err(why)) => Err(vec![crate::policy::Problem {
                 line: 0,
-                message: "the policy file is not UTF-8 text".into(),
+                message: why,
             }]),
         };
         let problems = match parsed {

@@ -89,33 +89,52 @@ pub fn load(
     };
     let origin = format!("{label}:{POLICY_FILE}");
     let tree = repo.commit(&commit)?.tree;
-    let bytes = match repo.file_at(&tree, POLICY_FILE.as_bytes(), MAX_POLICY_BYTES as u64)? {
-        FileAt::Missing => None,
-        FileAt::Bytes(bytes) => Some(bytes),
-        // Reported as not UTF-8 below: a non-file or oversized policy is invalid.
-        FileAt::NotRegular | FileAt::TooLarge(_) => Some(vec![0xff]),
-    };
     let source = TreeSource {
         repo,
         tree,
         label: label.to_string(),
     };
-    let mut policy = match bytes {
+    let mut policy = match policy_text(repo, tree)? {
         None => with_trust(Policy::default(), &source).map_err(|p| invalid(&origin, p))?,
-        Some(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Policy::from_yaml(&text)
-                .and_then(|policy| with_trust(policy, &source))
-                .map_err(|p| invalid(&origin, p))?,
-            Err(_) => {
-                return Err(invalid(
-                    &origin,
-                    one("it is not a UTF-8 text file of at most 1 MiB".into()),
-                ));
-            }
-        },
+        Some(Ok(text)) => Policy::from_yaml(&text)
+            .and_then(|policy| with_trust(policy, &source))
+            .map_err(|p| invalid(&origin, p))?,
+        Some(Err(why)) => return Err(invalid(&origin, one(why))),
     };
     policy.notes = notes(&policy, repo, tree, label)?;
     Ok(policy)
+}
+
+/// The policy file in `tree` as the loader reads it: `None` when there is none, else its
+/// text, or why it cannot be a policy (not a regular file, too large, not UTF-8), in words
+/// that name the cause.
+pub fn policy_text(
+    repo: &Repo,
+    tree: ObjectId,
+) -> Result<Option<Result<String, String>>, ReadError> {
+    let Some(entry) = repo.lookup(&tree, POLICY_FILE.as_bytes())? else {
+        return Ok(None);
+    };
+    let why = match repo.file_at(&tree, POLICY_FILE.as_bytes(), MAX_POLICY_BYTES as u64)? {
+        FileAt::Missing => return Ok(None),
+        FileAt::Bytes(bytes) => {
+            return Ok(Some(
+                String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string()),
+            ));
+        }
+        FileAt::TooLarge(size) => {
+            format!("it is {size} bytes; a policy file is at most {MAX_POLICY_BYTES}")
+        }
+        FileAt::NotRegular => match entry.kind {
+            gix::objs::tree::EntryKind::Link => format!(
+                "it is a symlink (to `{}`), not a regular file: the policy is read from the file itself, never through a link",
+                String::from_utf8_lossy(&repo.blob(&entry.id)?)
+            ),
+            gix::objs::tree::EntryKind::Tree => "it is a directory, not a regular file".to_string(),
+            _ => "it is a submodule, not a regular file".to_string(),
+        },
+    };
+    Ok(Some(Err(why)))
 }
 
 /// Settings that name nothing in the repository as the trusted revision has it: a typo there

@@ -357,3 +357,69 @@ fn a_head_naming_a_missing_branch_refuses_instead_of_judging_by_the_defaults() {
         .ok();
     env.push(&work, &["main"]).ok();
 }
+
+#[test]
+fn a_policy_file_that_is_not_a_regular_file_is_refused_where_it_is_pushed() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    let base = env.rev(&work, "HEAD");
+    // A symlink whose target text is itself valid YAML (`{}`): read as a blob it is a policy,
+    // read as a file it is none.
+    let _ = std::fs::remove_file(work.join(".freight-guard.yaml"));
+    std::os::unix::fs::symlink("{}", work.join(".freight-guard.yaml")).expect("symlink");
+    env.git(&work, &["add", "-A"]).ok();
+    env.git(&work, &["commit", "-qm", "Policy through a link"])
+        .ok();
+    let link = env.rev(&work, "HEAD");
+    let before = env.state(&server);
+    let run = env.push(&work, &["HEAD:main"]);
+    crate::support::assert_declined(&run, "policy-invalid", "a symlinked policy file");
+    assert!(
+        run.stderr
+            .contains("it is a symlink (to `{}`), not a regular file"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before);
+    // Had it landed (written on the server by hand), every later push would be refused, and
+    // the message names the real cause.
+    env.git(
+        &work,
+        &[
+            "push",
+            "-q",
+            "--no-verify",
+            "origin",
+            "HEAD:refs/heads/side",
+        ],
+    )
+    .ok();
+    env.git(&server, &["update-ref", "refs/heads/main", &link])
+        .ok();
+    env.git(&server, &["update-ref", "-d", "refs/heads/side"])
+        .ok();
+    env.breaks("valid", &work);
+    let run = env.push(&work, &["HEAD:main"]);
+    crate::support::assert_declined(&run, "policy-invalid", "the loader on a symlinked policy");
+    assert!(
+        run.stderr.contains("it is a symlink (to `{}`)"),
+        "{}",
+        run.stderr
+    );
+    // An oversized policy file is refused where it is pushed too.
+    env.git(&server, &["update-ref", "refs/heads/main", &base])
+        .ok();
+    env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+    let big = format!("version: 1\n{}", "# padding\n".repeat(120_000));
+    std::fs::write(work.join(".freight-guard.yaml"), big).expect("write");
+    env.git(&work, &["add", ".freight-guard.yaml"]).ok();
+    env.git(&work, &["commit", "-qm", "A long policy"]).ok();
+    let run = env.push(&work, &["HEAD:main"]);
+    crate::support::assert_declined(&run, "policy-invalid", "an oversized policy file");
+    assert!(
+        run.stderr.contains("a policy file is at most"),
+        "{}",
+        run.stderr
+    );
+}
