@@ -78,6 +78,9 @@ pub struct Engine<'a> {
     /// Updates of the same run: snapshot branch tips are taken after them.
     pending: HashMap<String, Option<ObjectId>>,
     pusher: PusherCheck,
+    /// A server hook: the platform's word that the forge merged a pull request (see
+    /// [`crate::push::forge_merge_from_env`]); `None` outside a server hook.
+    forge_merge: Option<Option<String>>,
     /// History mode (`audit`): proposal branches of past merges may be gone.
     history: bool,
     /// Threads for long commit lists (`None`: one per core).
@@ -104,6 +107,7 @@ impl<'a> Engine<'a> {
             branches: None,
             pending: HashMap::new(),
             pusher: PusherCheck::Off,
+            forge_merge: None,
             history: false,
             threads: None,
             findings: Vec::new(),
@@ -149,6 +153,11 @@ impl<'a> Engine<'a> {
                     .map(|b| (b.to_string(), u.new))
             })
             .collect();
+        self
+    }
+
+    pub fn with_forge_merge(mut self, evidence: Option<Option<String>>) -> Self {
+        self.forge_merge = evidence;
         self
     }
 
@@ -644,6 +653,7 @@ impl<'a> Engine<'a> {
                     proposed: &proposed,
                     proposal_tips: &proposal_tips,
                     history: self.history,
+                    forge_merge: self.forge_merge.as_ref().map(Option::as_deref),
                 };
                 let found = self.rendered.check_review(self.repo, &review)?;
                 for &id in &added {

@@ -50,6 +50,26 @@ pub const PUSHER_VARIABLES: [&str; 6] = [
     "REMOTE_USER",
 ];
 
+/// The values of GitHub Enterprise Server's `GITHUB_VIA` for a pull request merged by
+/// GitHub itself (the merge button, the merge API).
+pub const GITHUB_MERGES: [&str; 2] = ["pull request merge button", "pull request merge api"];
+
+/// What the platform says about a push that the forge made itself by merging a pull request:
+/// GitHub Enterprise Server's `GITHUB_VIA` (a merge value), GitLab's `GL_PROTOCOL=web` (its
+/// web UI and API, which merge requests are merged through), Gitea's and Forgejo's
+/// `GITEA_PR_ID` (set when the forge pushes a pull request's merge). `None`: no such word.
+pub fn forge_merge_from_env(get: impl Fn(&str) -> Option<String>) -> Option<String> {
+    if let Some(via) = get("GITHUB_VIA").filter(|v| GITHUB_MERGES.contains(&v.as_str())) {
+        return Some(format!("GITHUB_VIA={via}"));
+    }
+    if get("GL_PROTOCOL").as_deref() == Some("web") {
+        return Some("GL_PROTOCOL=web".to_string());
+    }
+    get("GITEA_PR_ID")
+        .filter(|v| !v.trim().is_empty() && v.trim() != "0")
+        .map(|id| format!("GITEA_PR_ID={}", id.trim()))
+}
+
 impl Pusher {
     /// The pusher named by the first platform variable that is set and not empty.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Option<Pusher> {

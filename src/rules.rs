@@ -370,9 +370,11 @@ const REVIEW_BYPASSED: RuleInfo = RuleInfo {
     default_severity: Deny,
     summary: "a review branch moved other than by merging a proposal",
     explanation: "Production (`rendered.review`) changes only by merging a reviewed proposal branch \
-(`rendered.proposals`) that existed before the push: a fast-forward to a proposal commit, a merge \
-of one (committed by the renderer or the forge), or a squash by the forge. A direct push, a merge of \
-a commit on no proposal branch, or a proposal merged in the push that creates it is rejected.\n\n\
+(`rendered.proposals`) that existed before the push: a merge of one (committed by the renderer or \
+the forge), a squash by the forge, or a fast-forward to a proposal commit that the platform says \
+the forge made (`GITHUB_VIA`, `GL_PROTOCOL=web`, `GITEA_PR_ID`; or `rendered.fast_forward: true`), \
+since anyone who can push can fast-forward. A direct push, a merge of a commit on no proposal \
+branch, or a proposal merged in the push that creates it is rejected.\n\n\
 Fix: push the render to a proposal branch, open a pull request and merge it after review.",
 };
 

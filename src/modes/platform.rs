@@ -15,3 +15,8 @@ pub fn gitlab_prefix() -> Option<&'static str> {
 pub fn pusher() -> Option<Pusher> {
     Pusher::from_env(|var| std::env::var(var).ok())
 }
+
+/// The platform's word that the forge itself made this push by merging a pull request.
+pub fn forge_merge() -> Option<String> {
+    crate::push::forge_merge_from_env(|var| std::env::var(var).ok())
+}

@@ -61,5 +61,6 @@ pub fn run(cli: &Cli, deadline: f64) -> Result<Outcome, Failure> {
     judgement.deadline = Some((start, deadline));
     judgement.default_branch = Some(default);
     judgement.pusher = PusherCheck::Server(platform::pusher());
+    judgement.forge_merge = Some(platform::forge_merge());
     Ok(session::judge(cli, &repo, &policy, judgement))
 }

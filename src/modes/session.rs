@@ -89,6 +89,9 @@ pub struct Judgement {
     /// Where review, proposal and snapshot branch tips are read.
     pub view: RefView,
     pub pusher: PusherCheck,
+    /// A server hook: the platform's word that the forge merged a pull request, if it said so.
+    /// `None` outside a server hook.
+    pub forge_merge: Option<Option<String>>,
     /// The default branch, whose policy file changes are validated.
     pub default_branch: Option<String>,
     /// When the judging started and how long it may take (hook modes).
@@ -109,6 +112,7 @@ impl Judgement {
             updates,
             view,
             pusher: PusherCheck::Off,
+            forge_merge: None,
             default_branch: None,
             deadline: None,
             history: false,
@@ -126,6 +130,7 @@ pub fn judge(cli: &Cli, repo: &Repo, policy: &Policy, judgement: Judgement) -> O
         .with_snapshot_refs(judgement.snapshot_refs)
         .with_view(judgement.view, &judgement.updates)
         .with_pusher(judgement.pusher)
+        .with_forge_merge(judgement.forge_merge)
         .with_history(judgement.history)
         .with_threads(cli.threads);
     if let Some((start, seconds)) = judgement.deadline {

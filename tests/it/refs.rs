@@ -151,6 +151,9 @@ fn refs_that_can_be_taken_for_a_guarded_branch_are_rejected() {
         let before = env.state(&server);
         let run = env.push(&work, &[&format!("{bad}:{target}")]);
         assert_declined(&run, "ref-shadows-branch", target);
+        if target == "refs/tags/main" {
+            crate::support::assert_human("ref-shadows-branch", &run.stderr);
+        }
         assert_eq!(env.state(&server), before, "{target}");
     }
     // Why it matters: git resolves `main` to the tag before the branch.

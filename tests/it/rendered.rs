@@ -477,10 +477,55 @@ fn production_changes_only_by_merging_a_reviewed_proposal() {
     let p2 = propose_next_release(&env, &work);
     env.kargo(&["merge", wt, &p2, "--squash"]);
     env.push(&work, &["stage/production"]).ok();
-    // Next release: fast-forward.
+    // Next release: fast-forward. Anyone who can push could make it, so it takes the
+    // platform's word that the forge merged the pull request.
     let p3 = propose_next_release(&env, &work);
     env.kargo(&["merge", wt, &p3, "--ff"]);
-    env.push(&work, &["stage/production"]).ok();
+    let before_ff = env.state(&server);
+    let run = env.push(&work, &["stage/production"]);
+    assert_declined(&run, "review-bypassed", "a fast-forward nobody vouches for");
+    assert!(
+        run.stderr.contains("fast-forwarded to the proposal commit"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before_ff);
+    let run = env.push_env(
+        &work,
+        &["stage/production"],
+        &[("GITHUB_VIA", "git refs update api")],
+    );
+    assert_declined(&run, "review-bypassed", "GITHUB_VIA of a plain ref update");
+    // Each forge's word for its own merge (GitHub Enterprise Server, GitLab, Gitea/Forgejo).
+    let old_tip = env.rev(&server, "stage/production");
+    for vars in [
+        &[("GITHUB_VIA", "pull request merge api")][..],
+        &[("GL_PROTOCOL", "web")],
+        &[("GITEA_PR_ID", "7")],
+    ] {
+        env.git(
+            &server,
+            &["update-ref", "refs/heads/stage/production", &old_tip],
+        )
+        .ok();
+        let run = env.push_env(&work, &["stage/production"], vars);
+        assert_eq!(run.code, 0, "{vars:?}: {}", run.all());
+        assert_eq!(env.rev(&server, "stage/production"), env.rev(&work, &p3));
+    }
+    // Or the policy opts in, for a forge that merges by fast-forward and cannot say so.
+    env.git(
+        &server,
+        &["update-ref", "refs/heads/stage/production", &old_tip],
+    )
+    .ok();
+    let policy = env.path().join("fast-forward.yaml");
+    env.write(&policy, "rendered:\n  fast_forward: true\n");
+    env.push_env(
+        &work,
+        &["stage/production"],
+        &[("FREIGHT_GUARD_CONFIG", w(&policy))],
+    )
+    .ok();
     assert_eq!(env.rev(&server, "stage/production"), env.rev(&work, &p3));
 
     let tip = env.rev(&work, "stage/production");

@@ -30,6 +30,9 @@ pub struct RenderedPolicy {
     pub merges: bool,
     pub force: bool,
     pub delete: bool,
+    /// May a review branch move by fast-forward to a proposal commit without the platform
+    /// saying that the forge merged it?
+    pub fast_forward: bool,
     pub freight: FreightMode,
     pub images: Vec<String>,
 }
@@ -49,6 +52,7 @@ impl Default for RenderedPolicy {
             merges: true,
             force: false,
             delete: false,
+            fast_forward: false,
             freight: FreightMode::Snapshot,
             images: Vec::new(),
         }
@@ -70,6 +74,7 @@ pub fn read(val: &mut Validator, node: &Node, r: &mut RenderedPolicy) {
         "merges",
         "force",
         "delete",
+        "fast_forward",
         "freight",
         "images",
     ];
@@ -132,6 +137,7 @@ pub fn read(val: &mut Validator, node: &Node, r: &mut RenderedPolicy) {
             "merges" => val.boolean(v, &key_q, &mut r.merges),
             "force" => val.boolean(v, &key_q, &mut r.force),
             "delete" => val.boolean(v, &key_q, &mut r.delete),
+            "fast_forward" => val.boolean(v, &key_q, &mut r.fast_forward),
             "freight" => match v.as_str() {
                 Some("snapshot") => r.freight = FreightMode::Snapshot,
                 Some("none") => r.freight = FreightMode::None,

@@ -28,6 +28,9 @@ pub struct Review<'r> {
     /// History mode (`audit`): proposal branches deleted after their merge cannot be seen, so
     /// a merged commit is judged by the renderer rules instead of by where it came from.
     pub history: bool,
+    /// A server hook: the platform's word that the forge merged a pull request, if it said
+    /// so (`Some(None)`: it did not). `None` outside a server hook, where nobody can tell.
+    pub forge_merge: Option<Option<&'r str>>,
 }
 
 impl RenderedChecker<'_> {
@@ -49,6 +52,29 @@ impl RenderedChecker<'_> {
             tip_trees.insert(repo.commit(tip)?.tree);
         }
         let mut out = Vec::new();
+        // A fast-forward to a proposal commit makes no commit of its own: anyone who can push
+        // could make it. Only the platform can say that the forge merged the pull request.
+        if let Some(None) = review.forge_merge
+            && !p.fast_forward
+            && !review.history
+            && review.added.contains(&review.new)
+            && review.proposed.contains(&review.new)
+            && p.renderer
+                .is_match(&repo.commit_meta(&review.new)?.committer)
+        {
+            out.push(
+                Finding::new(
+                    Rule::ReviewBypassed,
+                    format!(
+                        "{} is fast-forwarded to the proposal commit {}, and the platform does not say that the forge merged it (GITHUB_VIA={}, GL_PROTOCOL=web or GITEA_PR_ID); set `rendered.fast_forward: true` if the forge merges by fast-forward and its hooks cannot say so",
+                        review.ref_name,
+                        review.new,
+                        crate::push::GITHUB_MERGES.join(" / ")
+                    ),
+                )
+                .in_commit(review.new),
+            );
+        }
         for &id in review.added {
             let on_chain = chain.contains(&id);
             let info = repo.commit(&id)?;
