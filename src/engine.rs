@@ -697,6 +697,26 @@ impl<'a> Engine<'a> {
                 .lookup(&tree, path.as_bytes())?
                 .map(|e| (e.id, e.kind)))
         };
+        // Who may change the policy and its keys, by the policy in force before the push.
+        let mut guarded: Vec<String> = vec![POLICY_FILE.to_string()];
+        guarded.extend(self.policy.signing.key_files());
+        if let Some(text) =
+            load::policy_text(self.repo, self.repo.commit(&new)?.tree)?.and_then(Result::ok)
+            && let Ok(next) = Policy::from_yaml(&text)
+        {
+            guarded.extend(next.signing.key_files());
+        }
+        guarded.sort();
+        guarded.dedup();
+        let mut touched = false;
+        for path in &guarded {
+            if entry_at(update.old, path)? != entry_at(Some(new), path)? {
+                touched = true;
+            }
+        }
+        if touched {
+            self.check_policy_authors(update, new, &guarded)?;
+        }
         let Some(now) = entry_at(Some(new), POLICY_FILE)? else {
             return Ok(());
         };
@@ -756,6 +776,73 @@ impl<'a> Engine<'a> {
                 .on_ref(update.name.clone())
                 .with_details(details),
             );
+        }
+        Ok(())
+    }
+}
+
+impl Engine<'_> {
+    /// A push that changes the policy file or a key file (`paths`) on the default branch:
+    /// by a pusher of `policy.pushers` (when set), and each commit that changes one of them
+    /// signed by `signing.policy`'s keys (when it requires it).
+    fn check_policy_authors(
+        &mut self,
+        update: &RefUpdate,
+        new: ObjectId,
+        paths: &[String],
+    ) -> Result<(), Stop> {
+        let allowed = &self.policy.change_pushers;
+        if let PusherCheck::Server(pusher) = &self.pusher
+            && !allowed.is_empty()
+        {
+            let message = match pusher {
+                Some(p) if allowed.contains(&p.login) => None,
+                Some(p) => Some(format!(
+                    "changes `{POLICY_FILE}` or a key file it names, pushed by `{}` (from {}), who is not in `policy.pushers` ({})",
+                    p.login,
+                    p.source,
+                    allowed.join(", ")
+                )),
+                None => Some(format!(
+                    "changes `{POLICY_FILE}` or a key file it names, and the server did not say who pushed (none of {} is set) while `policy.pushers` is set",
+                    PUSHER_VARIABLES.join(", ")
+                )),
+            };
+            if let Some(message) = message {
+                self.record(
+                    &update.name,
+                    vec![Finding::new(Rule::PolicyChangeUnauthorized, message).at(POLICY_FILE)],
+                );
+            }
+        }
+        if !self.policy.signing.class(SigningClass::Policy).require {
+            return Ok(());
+        }
+        let hidden: Vec<ObjectId> = update.old.into_iter().collect();
+        for id in walk::added_commits(self.repo, new, &hidden)? {
+            self.check_deadline()?;
+            let info = self.repo.commit(&id)?;
+            let parent_tree = match info.parents.first() {
+                Some(p) => Some(self.repo.commit(p)?.tree),
+                None => None,
+            };
+            let mut changes = false;
+            for path in paths {
+                let here = self.repo.lookup(&info.tree, path.as_bytes())?;
+                let there = match parent_tree {
+                    Some(t) => self.repo.lookup(&t, path.as_bytes())?,
+                    None => None,
+                };
+                if here.map(|e| (e.id, e.kind)) != there.map(|e| (e.id, e.kind)) {
+                    changes = true;
+                }
+            }
+            if changes {
+                let found = self
+                    .rendered
+                    .check_signature(self.repo, id, SigningClass::Policy)?;
+                self.record(&update.name, found);
+            }
         }
         Ok(())
     }

@@ -46,6 +46,7 @@ pub enum Family {
     Signing,
     Objects,
     Refs,
+    Policy,
     Operational,
 }
 
@@ -89,6 +90,7 @@ pub enum Rule {
     FreightPathSymlink,
     CheckoutAttributes,
     RefShadowsBranch,
+    PolicyChangeUnauthorized,
 }
 
 /// Static facts about one rule.
@@ -145,6 +147,7 @@ pub const RULES: &[RuleInfo] = &[
     FREIGHT_PATH_SYMLINK,
     CHECKOUT_ATTRIBUTES,
     REF_SHADOWS_BRANCH,
+    POLICY_CHANGE_UNAUTHORIZED,
 ];
 
 const MIRROR_MISMATCH: RuleInfo = RuleInfo {
@@ -618,6 +621,22 @@ case-insensitive file system two names that differ in case are one file.\n\nFix:
 or ref so that it cannot be read as a branch (`v1.2.3`, `release/2026-11-27`).",
 };
 
+const POLICY_CHANGE_UNAUTHORIZED: RuleInfo = RuleInfo {
+    rule: Rule::PolicyChangeUnauthorized,
+    name: "policy-change-unauthorized",
+    family: Policy,
+    default_severity: Deny,
+    summary: "the policy file or a key file it names was changed by a pusher the policy does not allow",
+    explanation: "The trusted policy names, in `policy.pushers`, the platform logins that may push a \
+change of `.freight-guard.yaml`, or of a key file its `signing` section names, to the default \
+branch; this push changes one of them and the platform names another pusher, or none. Without \
+`policy.pushers`, whoever may push the default branch may change the policy, and the next push \
+is judged by it. Commits that change the policy can also be required to carry a signature by \
+pinned keys: `signing.policy.require: true`, judged by `unsigned-commit`, \
+`untrusted-signature` and `bad-signature`.\n\nFix: have one of `policy.pushers` push the \
+change.",
+};
+
 impl Rule {
     /// The rule's catalogue entry. The match is exhaustive: a rule without its entry (name,
     /// family, severity, summary, explanation) does not compile.
@@ -660,6 +679,7 @@ impl Rule {
             Rule::FreightPathSymlink => &FREIGHT_PATH_SYMLINK,
             Rule::CheckoutAttributes => &CHECKOUT_ATTRIBUTES,
             Rule::RefShadowsBranch => &REF_SHADOWS_BRANCH,
+            Rule::PolicyChangeUnauthorized => &POLICY_CHANGE_UNAUTHORIZED,
         }
     }
 
@@ -690,6 +710,7 @@ impl Family {
             Signing => "signing",
             Objects => "objects",
             Refs => "refs",
+            Policy => "policy",
             Operational => "operational",
         }
     }

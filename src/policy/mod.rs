@@ -43,6 +43,9 @@ pub struct Policy {
     pub trust: crate::contracts::signing::Trust,
     /// Severity overrides from `rules:`.
     pub severities: BTreeMap<Rule, Severity>,
+    /// `policy.pushers`: the platform logins that may push a change of the policy file, or of
+    /// a key file it names, to the default branch. Empty: whoever may push that branch.
+    pub change_pushers: Vec<String>,
     /// What loading the policy against the repository found it cannot do as written
     /// (`policy-warning`), e.g. freight roots that match nothing at the trusted revision.
     pub notes: Vec<String>,
@@ -117,7 +120,9 @@ fn read_policy(val: &mut Validator, root: &Node) -> Policy {
     if matches!(root.value, Value::Null) {
         return policy;
     }
-    let known = ["version", "snapshot", "rendered", "signing", "rules"];
+    let known = [
+        "version", "snapshot", "rendered", "signing", "rules", "policy",
+    ];
     for (key, node) in val.entries(root, "the policy file", &known) {
         match key {
             "version" => {
@@ -132,6 +137,15 @@ fn read_policy(val: &mut Validator, root: &Node) -> Policy {
             "rendered" => crate::contracts::rendered::cfg::read(val, node, &mut policy.rendered),
             "signing" => crate::contracts::signing::cfg::read(val, node, &mut policy.signing),
             "rules" => read_rules(val, node, &mut policy.severities),
+            "policy" => {
+                for (key, v) in val.entries(node, "policy", &["pushers"]) {
+                    if key == "pushers"
+                        && let Some(list) = val.strings(v, "policy.pushers")
+                    {
+                        policy.change_pushers = list;
+                    }
+                }
+            }
             _ => unreachable!("filtered by entries()"),
         }
     }

@@ -310,6 +310,7 @@ fn rule_names_are_pinned() {
             "freight-path-symlink",
             "checkout-attributes",
             "ref-shadows-branch",
+            "policy-change-unauthorized",
         ]
     );
 }

@@ -423,3 +423,79 @@ fn a_policy_file_that_is_not_a_regular_file_is_refused_where_it_is_pushed() {
         run.stderr
     );
 }
+
+#[test]
+fn the_policy_says_who_may_change_it() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.server(&work);
+    // An SSH key pinned for policy changes, committed with the policy that pins it.
+    let keys = env.path().join("keys");
+    std::fs::create_dir_all(&keys).expect("mkdir");
+    let mut c = env.cmd("ssh-keygen", &keys);
+    c.args([
+        "-q", "-t", "ed25519", "-N", "", "-C", "admin", "-f", "admin",
+    ]);
+    env.run(c).ok();
+    let public = std::fs::read_to_string(keys.join("admin.pub")).expect("pub");
+    env.write(
+        &work.join("keys/allowed_signers"),
+        &format!("platform@example.com namespaces=\"git\" {}", public.trim()),
+    );
+    let policy = "policy:\n  pushers: [alice]\nsigning:\n  policy:\n    require: true\n    ssh_allowed_signers: keys/allowed_signers\n";
+    env.write(&work.join(".freight-guard.yaml"), policy);
+    env.git(&work, &["add", "-A"]).ok();
+    env.git(&work, &["commit", "-qm", "Who may change the policy"])
+        .ok();
+    env.push(&work, &["HEAD:main"]).ok();
+
+    // A release by anyone: the policy is not touched.
+    env.breaks("valid", &work);
+    env.push_env(&work, &["HEAD:main"], &[("GITEA_PUSHER_NAME", "mallory")])
+        .ok();
+    let base = env.rev(&work, "HEAD");
+    let key = keys.join("admin");
+    let key = key.to_str().expect("utf-8");
+    let change = |signed: bool| {
+        env.git(&work, &["reset", "-q", "--hard", &base]).ok();
+        env.append(
+            &work.join(".freight-guard.yaml"),
+            "rules:\n  mirror-mismatch: warn\n",
+        );
+        env.git(&work, &["add", "-A"]).ok();
+        let mut args = vec!["-c", "gpg.format=ssh", "-c"];
+        let signing_key = format!("user.signingkey={key}");
+        args.push(&signing_key);
+        args.extend(["commit", "-qm", "Mirror mismatches only warn"]);
+        if signed {
+            args.push("-S");
+        }
+        env.git(&work, &args).ok();
+    };
+    // Signed, but pushed by someone `policy.pushers` does not name.
+    change(true);
+    let before = env.state(&server);
+    let run = env.push_env(&work, &["HEAD:main"], &[("GITEA_PUSHER_NAME", "mallory")]);
+    crate::support::assert_declined(
+        &run,
+        "policy-change-unauthorized",
+        "mallory changes the policy",
+    );
+    crate::support::assert_human("policy-change-unauthorized", &run.stderr);
+    assert_eq!(env.state(&server), before);
+    // By alice, unsigned.
+    change(false);
+    let run = env.push_env(&work, &["HEAD:main"], &[("GITEA_PUSHER_NAME", "alice")]);
+    crate::support::assert_declined(&run, "unsigned-commit", "an unsigned policy change");
+    assert!(
+        run.stderr.contains("commits that change the policy file"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before);
+    // By alice, signed with the pinned key: accepted.
+    change(true);
+    env.push_env(&work, &["HEAD:main"], &[("GITEA_PUSHER_NAME", "alice")])
+        .ok();
+    assert_eq!(env.rev(&server, "main"), env.rev(&work, "HEAD"));
+}

@@ -27,13 +27,16 @@ pub enum SigningClass {
     Proposal,
     /// The forge's merges and squashes on review branches.
     Review,
+    /// Commits that change the policy file, or a key file it names, on the default branch.
+    Policy,
 }
 
 impl SigningClass {
-    pub const ALL: [SigningClass; 3] = [
+    pub const ALL: [SigningClass; 4] = [
         SigningClass::Stage,
         SigningClass::Proposal,
         SigningClass::Review,
+        SigningClass::Policy,
     ];
 
     /// The commits of the class, for messages.
@@ -42,6 +45,9 @@ impl SigningClass {
             SigningClass::Stage => "commits on stage branches (`signing.stage`)",
             SigningClass::Proposal => "the renderer's proposal commits (`signing.proposal`)",
             SigningClass::Review => "the forge's merges on review branches (`signing.review`)",
+            SigningClass::Policy => {
+                "commits that change the policy file or a key file it names (`signing.policy`)"
+            }
         }
     }
 
@@ -50,6 +56,7 @@ impl SigningClass {
             SigningClass::Stage => "stage",
             SigningClass::Proposal => "proposal",
             SigningClass::Review => "review",
+            SigningClass::Policy => "policy",
         }
     }
 }
@@ -109,8 +116,11 @@ impl SigningPolicy {
         } else {
             (self.ssh_allowed_signers.clone(), self.gpg_keys.clone())
         };
+        // `signing.require` is about rendered branches: policy changes are signed only when
+        // `signing.policy.require` says so.
+        let inherited = class != SigningClass::Policy && self.require;
         ClassSigning {
-            require: o.require.unwrap_or(self.require),
+            require: o.require.unwrap_or(inherited),
             ssh_allowed_signers: ssh,
             gpg_keys: gpg,
         }
@@ -126,6 +136,7 @@ pub fn read(val: &mut Validator, node: &Node, s: &mut SigningPolicy) {
         "stage",
         "proposal",
         "review",
+        "policy",
     ];
     for (key, v) in val.entries(node, "signing", &known) {
         let key_q = format!("signing.{key}");
