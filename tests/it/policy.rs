@@ -498,4 +498,34 @@ fn the_policy_says_who_may_change_it() {
     env.push_env(&work, &["HEAD:main"], &[("GITEA_PUSHER_NAME", "alice")])
         .ok();
     assert_eq!(env.rev(&server, "main"), env.rev(&work, "HEAD"));
+    // A key file the policy names turned into a symlink (by alice, signed): the keys would no
+    // longer load, so the push that does it is refused.
+    let signers = work.join("keys/allowed_signers");
+    std::fs::rename(&signers, work.join("keys/signers.txt")).expect("rename");
+    std::os::unix::fs::symlink("signers.txt", &signers).expect("symlink");
+    env.git(&work, &["add", "-A"]).ok();
+    let signing_key = format!("user.signingkey={key}");
+    env.git(
+        &work,
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &signing_key,
+            "commit",
+            "-qS",
+            "-m",
+            "Keys through a link",
+        ],
+    )
+    .ok();
+    let before = env.state(&server);
+    let run = env.push_env(&work, &["HEAD:main"], &[("GITEA_PUSHER_NAME", "alice")]);
+    crate::support::assert_declined(&run, "policy-invalid", "a symlinked key file");
+    assert!(
+        run.stderr.contains("it is not a regular file"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.state(&server), before);
 }
