@@ -98,6 +98,32 @@ pub enum Command {
         #[arg(long, conflicts_with = "rule")]
         markdown: bool,
     },
+    /// CI: write a release snapshot: ROOT/git-REVISION/ (the package copied byte for byte and
+    /// a complete freight.yaml) and ROOT/current/ as its exact copy, then judge the work tree.
+    /// Changes nothing when the release exists with the same content; refuses, changing
+    /// nothing, when it exists with other content or the input breaks the contract.
+    Freeze {
+        /// The freight root, relative to the work tree (`warehouses/codeai/freight`).
+        #[arg(long)]
+        root: PathBuf,
+        /// The released source commit: its full lowercase id.
+        #[arg(long)]
+        revision: String,
+        /// The image repository (tagged `git-REVISION` if it carries no tag), or the image
+        /// reference tagged `git-REVISION`.
+        #[arg(long)]
+        image: String,
+        /// The image's digest: `sha256:` and 64 lowercase hex digits.
+        #[arg(long)]
+        digest: String,
+        /// TYPE=DIRECTORY: the package type (a key of `snapshot.packages`) and the directory
+        /// copied into the release as its payload.
+        #[arg(long)]
+        package: String,
+        /// The record's `createdAt` [default: SOURCE_DATE_EPOCH, else now, in UTC].
+        #[arg(long)]
+        created_at: Option<String>,
+    },
     /// Write the annotated default policy to .freight-guard.yaml.
     Init {
         /// Print the policy instead of writing the file.

@@ -4,6 +4,8 @@
 #[path = "it/support.rs"]
 mod support;
 
+#[path = "it/freeze.rs"]
+mod freeze;
 #[path = "it/hostile.rs"]
 mod hostile;
 #[path = "it/install.rs"]

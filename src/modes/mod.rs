@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod freeze;
 pub mod hook_input;
 pub mod platform;
 pub mod pre_commit;
@@ -42,6 +43,24 @@ pub fn run(cli: Cli) -> ExitStatus {
         } => check::run(&cli, base, head, ref_name.as_deref()),
         Command::Audit { refs } => audit::run(&cli, refs),
         Command::Hook { deadline } => pre_push::framework(&cli, *deadline),
+        Command::Freeze {
+            root,
+            revision,
+            image,
+            digest,
+            package,
+            created_at,
+        } => freeze::run(
+            &cli,
+            &freeze::Request {
+                root,
+                revision,
+                image,
+                digest,
+                package,
+                created_at: created_at.as_deref(),
+            },
+        ),
     };
     let outcome = result.unwrap_or_else(Outcome::from);
     let prefix =

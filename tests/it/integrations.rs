@@ -41,8 +41,18 @@ fn action_step(id: &str) -> (String, Vec<(String, String)>) {
 /// Run the action's check step as the runner does (`bash -eo pipefail`), with its inputs
 /// given as the values the runner would substitute, in a simulated Actions environment.
 fn run_action_check(env: &Env, work: &Path, inputs: &[(&str, &str)]) -> (Run, String, String) {
-    let (script, step_env) = action_step("check");
-    let script_path = env.path().join("check-step.sh");
+    run_action_step(env, work, "check", inputs)
+}
+
+/// Run the action's step `id` as the runner does (see [`run_action_check`]).
+fn run_action_step(
+    env: &Env,
+    work: &Path,
+    id: &str,
+    inputs: &[(&str, &str)],
+) -> (Run, String, String) {
+    let (script, step_env) = action_step(id);
+    let script_path = env.path().join(format!("{id}-step.sh"));
     std::fs::write(&script_path, script).expect("script");
     let summary = env.path().join("step-summary.md");
     let output = env.path().join("github-output");
@@ -770,4 +780,53 @@ fn help_is_pinned() {
         settings.set_snapshot_path(root().join("tests/it/snapshots"));
         settings.bind(|| insta::assert_snapshot!(name, run.stdout));
     }
+}
+
+#[test]
+fn the_action_freezes_a_release() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let chart = env.path().join("chart");
+    let mut c = env.cmd("cp", &work);
+    c.args(["-a", "warehouses/codeai/freight/current/helm"])
+        .arg(&chart);
+    env.run(c).ok();
+    env.append(&chart.join("values.yaml"), "# next\n");
+    let revision = "89abcdef0123456789abcdef0123456789abcdef";
+    let package = format!("helm={}", chart.display());
+    let inputs = [
+        ("freeze-root", "warehouses/codeai/freight"),
+        ("freeze-revision", revision),
+        ("freeze-image", "ghcr.io/code-dot-org/code-dot-org"),
+        (
+            "freeze-digest",
+            "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+        ),
+        ("freeze-package", package.as_str()),
+    ];
+    let (run, _, output) = run_action_step(&env, &work, "freeze", &inputs);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(output.contains("verdict=pass"), "{output}");
+    assert!(
+        run.stdout.contains("freight-guard freeze --root"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        work.join(format!(
+            "warehouses/codeai/freight/git-{revision}/helm/values.yaml"
+        ))
+        .exists()
+    );
+    // A malformed digest: refused, verdict error.
+    let bad = [
+        ("freeze-root", "warehouses/codeai/freight"),
+        ("freeze-revision", revision),
+        ("freeze-image", "ghcr.io/code-dot-org/code-dot-org"),
+        ("freeze-digest", "sha256:nope"),
+        ("freeze-package", package.as_str()),
+    ];
+    let (run, _, output) = run_action_step(&env, &work, "freeze", &bad);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(output.contains("verdict=error"), "{output}");
 }

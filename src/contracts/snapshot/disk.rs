@@ -23,7 +23,7 @@ use crate::rules::Rule;
 
 /// What one path inside a snapshot directory is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Node {
+pub enum Node {
     File {
         executable: bool,
         sha256: [u8; 32],
@@ -269,7 +269,7 @@ fn check_root(policy: &SnapshotPolicy, root: &Path) -> Result<Vec<Finding>, Stri
 }
 
 /// Every path below `dir` (relative, as bytes) with what it is; file contents hashed in parallel.
-fn snapshot(dir: &Path) -> Result<BTreeMap<Vec<u8>, Node>, String> {
+pub fn snapshot(dir: &Path) -> Result<BTreeMap<Vec<u8>, Node>, String> {
     let mut files = Vec::new();
     let mut out = BTreeMap::new();
     let mut walker = walkdir::WalkDir::new(dir)
