@@ -132,6 +132,10 @@ pub enum Command {
         /// Overwrite an existing .freight-guard.yaml.
         #[arg(long)]
         force: bool,
+        /// Derive the policy from Kargo's Stage and Warehouse resources (YAML files under
+        /// DIR) instead of writing the defaults; what cannot be derived is reported.
+        #[arg(long, value_name = "DIR")]
+        from_kargo: Option<PathBuf>,
     },
 }
 

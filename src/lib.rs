@@ -13,6 +13,7 @@ pub mod engine;
 pub mod finding;
 pub mod git;
 pub mod image_ref;
+pub mod kargo;
 pub mod modes;
 pub mod outcome;
 pub mod policy;

@@ -29,7 +29,11 @@ pub fn run(cli: Cli) -> ExitStatus {
             return ExitStatus::Ok;
         }
         Command::Explain { rule, .. } => return explain(rule.as_deref()),
-        Command::Init { stdout, force } => return init(&cli, *stdout, *force),
+        Command::Init {
+            stdout,
+            force,
+            from_kargo,
+        } => return init(&cli, *stdout, *force, from_kargo.as_deref()),
         Command::PreReceive { deadline } => pre_receive::run(&cli, *deadline),
         Command::PrePush {
             remote, deadline, ..
@@ -103,9 +107,34 @@ fn explain(rule: Option<&str>) -> ExitStatus {
     }
 }
 
-fn init(cli: &Cli, stdout: bool, force: bool) -> ExitStatus {
+fn init(cli: &Cli, stdout: bool, force: bool, from_kargo: Option<&Path>) -> ExitStatus {
+    let text = match from_kargo {
+        None => DEFAULT_POLICY_YAML.to_string(),
+        Some(dir) => match crate::kargo::derive(dir) {
+            Ok(derived) => {
+                for problem in &derived.problems {
+                    report::print_err(&format!("freight-guard: not derived: {problem}\n"));
+                }
+                // A derived policy must load: it is checked as the hook would read it.
+                if let Err(problems) = crate::policy::Policy::from_yaml(&derived.text) {
+                    for p in problems {
+                        report::print_err(&format!(
+                            "freight-guard: the derived policy is invalid: {}\n",
+                            p.describe("derived policy", false)
+                        ));
+                    }
+                    return ExitStatus::Usage;
+                }
+                derived.text
+            }
+            Err(e) => {
+                report::print_err(&format!("freight-guard: {e}\n"));
+                return ExitStatus::Usage;
+            }
+        },
+    };
     if stdout {
-        report::print_out(DEFAULT_POLICY_YAML);
+        report::print_out(&text);
         return ExitStatus::Ok;
     }
     let dir = match &cli.repo {
@@ -126,7 +155,7 @@ fn init(cli: &Cli, stdout: bool, force: bool) -> ExitStatus {
         ));
         return ExitStatus::Usage;
     }
-    match std::fs::write(&path, DEFAULT_POLICY_YAML) {
+    match std::fs::write(&path, &text) {
         Ok(()) => {
             report::print_err(&format!("freight-guard: wrote {}\n", path.display()));
             ExitStatus::Ok

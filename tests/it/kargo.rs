@@ -576,3 +576,73 @@ fn a_common_case_life_cycle_under_its_example_policy() {
         Some(example_policy("common-case.yaml")),
     );
 }
+
+/// `init --from-kargo` on a reference design's Kargo configuration, written to a file.
+fn derived_policy(env: &Env, design: &str) -> String {
+    let dir = root()
+        .join("fixtures/kargo-reference")
+        .join(design)
+        .join("apps");
+    let run = env.fg(
+        env.path(),
+        &["init", "--from-kargo", w(&dir), "--stdout"],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    insta::assert_snapshot!(format!("derived-policy-{design}"), run.stdout);
+    let path = env.path().join(format!("derived-{design}.yaml"));
+    std::fs::write(&path, &run.stdout).expect("write");
+    w(&path).to_string()
+}
+
+#[test]
+fn a_source_snapshot_life_cycle_under_the_policy_derived_from_its_stages() {
+    let env = Env::new();
+    let policy = derived_policy(&env, "source-snapshot");
+    life_cycle(&env, "snapshot", Some(policy));
+}
+
+#[test]
+fn a_common_case_life_cycle_under_the_policy_derived_from_its_stages() {
+    let env = Env::new();
+    let policy = derived_policy(&env, "common-case");
+    life_cycle(&env, "common", Some(policy));
+}
+
+#[test]
+fn what_init_from_kargo_cannot_translate_is_reported_not_guessed() {
+    let env = Env::new();
+    let dir = env.path().join("kargo");
+    let stage = std::fs::read_to_string(root().join(
+        "fixtures/kargo-reference/source-snapshot/apps/kargo-project-codeai/stages/staging.yaml",
+    ))
+    .expect("stage");
+    let edited = stage.replace(
+        "Render staging from ${{ outputs['freight'].releaseTag }} [skip ci]",
+        "Render staging at ${{ now() }}",
+    );
+    assert_ne!(stage, edited);
+    env.write(&dir.join("staging.yaml"), &edited);
+    let run = env.fg(
+        env.path(),
+        &["init", "--from-kargo", w(&dir), "--stdout"],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("Stage staging: git-commit message: `now()` is an expression this reader does not translate"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("message:"), "{}", run.stdout);
+    // Nothing Kargo under the directory: an error, exit 2.
+    let empty = env.path().join("empty");
+    env.write(&empty.join("x.yaml"), "kind: ConfigMap\n");
+    let run = env.fg(
+        env.path(),
+        &["init", "--from-kargo", w(&empty), "--stdout"],
+        "",
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("no Kargo Stage"), "{}", run.stderr);
+}

@@ -22,8 +22,9 @@ pub struct RenderedPolicy {
     pub renderer: Patterns,
     pub forge: Patterns,
     pub paths: Patterns,
-    /// Matched against the subject; named groups `revision` and `tag`.
-    pub message: Option<Pattern>,
+    /// Matched against the subject (any one of them); named groups `revision` and `tag`.
+    /// Empty: not checked.
+    pub message: Vec<Pattern>,
     /// Trailer token (compared case-insensitively, as git does) -> pattern its value must match.
     pub trailers: BTreeMap<String, Pattern>,
     pub pushers: Vec<String>,
@@ -46,7 +47,7 @@ impl Default for RenderedPolicy {
             renderer: Patterns::identities(&["Kargo <no-reply@kargo.io>"]),
             forge: Patterns::identities(&["GitHub <noreply@github.com>"]),
             paths: Patterns::new(&["**"]),
-            message: None,
+            message: Vec::new(),
             trailers: BTreeMap::new(),
             pushers: Vec::new(),
             merges: true,
@@ -88,12 +89,16 @@ pub fn read(val: &mut Validator, node: &Node, r: &mut RenderedPolicy) {
             "forge" => val.patterns_of_kind(v, &key_q, &mut r.forge, PatternKind::Identity),
             "paths" => val.patterns(v, &key_q, &mut r.paths),
             "message" => {
-                r.message = match v.value {
-                    Value::Null => None,
-                    _ => val
-                        .string(v, &key_q)
-                        .and_then(|text| val.regex(v, &key_q, &text)),
+                // One regex, or a list of them (one per Stage's template): any one may match.
+                let texts = match &v.value {
+                    Value::Null => Vec::new(),
+                    Value::Seq(_) => val.strings(v, &key_q).unwrap_or_default(),
+                    _ => val.string(v, &key_q).into_iter().collect(),
                 };
+                r.message = texts
+                    .iter()
+                    .filter_map(|text| val.regex(v, &key_q, text))
+                    .collect();
             }
             "trailers" => {
                 if let Some(map) = val.string_map(v, &key_q) {

@@ -98,7 +98,7 @@ impl RenderedChecker<'_> {
                 Rule::UnknownFreight,
                 format!(
                     "the subject `{subject}` names no freight (no `git-<40 or 64 hex>` token{})",
-                    if p.message.is_some() {
+                    if !p.message.is_empty() {
                         " and no `tag` group in `rendered.message`"
                     } else {
                         ""

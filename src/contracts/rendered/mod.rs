@@ -184,7 +184,7 @@ impl<'p> RenderedChecker<'p> {
                         info.parents.len()
                     ),
                 ));
-            } else if p.message.is_some() && !DEFAULT_MERGE.is_match(&meta.subject) {
+            } else if !p.message.is_empty() && !DEFAULT_MERGE.is_match(&meta.subject) {
                 out.push(Finding::new(
                     Rule::MessageMismatch,
                     format!(
@@ -195,8 +195,12 @@ impl<'p> RenderedChecker<'p> {
             }
         } else {
             let mut revision = None;
-            if let Some(pattern) = &p.message {
-                match pattern.regex.captures(&meta.subject) {
+            if !p.message.is_empty() {
+                match p
+                    .message
+                    .iter()
+                    .find_map(|pattern| pattern.regex.captures(&meta.subject))
+                {
                     Some(c) => {
                         revision = c.name("revision").map(|m| m.as_str().to_string());
                         tag = c.name("tag").map(|m| m.as_str().to_string());
@@ -204,8 +208,13 @@ impl<'p> RenderedChecker<'p> {
                     None => out.push(Finding::new(
                         Rule::MessageMismatch,
                         format!(
-                            "the subject `{}` does not match `rendered.message` `{}`",
-                            meta.subject, pattern.text
+                            "the subject `{}` does not match `rendered.message` ({})",
+                            meta.subject,
+                            p.message
+                                .iter()
+                                .map(|m| format!("`{}`", m.text))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
                         ),
                     )),
                 }
