@@ -124,6 +124,13 @@ pub enum Command {
         #[arg(long)]
         created_at: Option<String>,
     },
+    /// Compare the trusted policy with what Kargo's Stage and Warehouse resources under DIR
+    /// push: a sample commit per Stage the policy would refuse, and policy patterns no Stage
+    /// needs (`kargo-drift`, warn by default).
+    LintKargo {
+        /// The directory holding the Kargo resources (YAML files, searched recursively).
+        dir: PathBuf,
+    },
     /// Write the annotated default policy to .freight-guard.yaml.
     Init {
         /// Print the policy instead of writing the file.

@@ -39,8 +39,8 @@ struct Stage {
     creates: Vec<String>,
     /// `git-open-pr` target branches.
     pull_requests: Vec<String>,
-    /// The subject regex of its `git-commit` message.
-    message: Option<String>,
+    /// The subject of its `git-commit` message, translated.
+    message: Option<Vec<Piece>>,
     /// Paths its rendering steps write, relative to the committed checkout.
     paths: Vec<String>,
     /// `git-clone` authors.
@@ -49,8 +49,43 @@ struct Stage {
     providers: Vec<String>,
 }
 
+/// Kargo's configuration as far as the policy is concerned.
+pub struct Kargo {
+    stages: Vec<Stage>,
+    /// Freight root -> where it came from.
+    roots: BTreeMap<String, String>,
+    snapshot_branches: BTreeSet<String>,
+    /// Image repository -> where it came from.
+    images: BTreeMap<String, String>,
+    /// What could not be read or translated.
+    pub problems: Vec<String>,
+}
+
+impl Kargo {
+    /// How many Stages were read.
+    pub fn stage_count(&self) -> usize {
+        self.stages.len()
+    }
+}
+
 /// Read every YAML document under `dir` and derive the policy.
 pub fn derive(dir: &Path) -> Result<Derived, String> {
+    let mut k = load(dir)?;
+    let text = render(
+        &k.stages,
+        &k.roots,
+        &k.snapshot_branches,
+        &k.images,
+        &mut k.problems,
+    );
+    Ok(Derived {
+        text,
+        problems: k.problems,
+    })
+}
+
+/// Read the Kargo resources under `dir`.
+pub fn load(dir: &Path) -> Result<Kargo, String> {
     let mut files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(dir)
         .follow_links(false)
         .into_iter()
@@ -137,8 +172,11 @@ pub fn derive(dir: &Path) -> Result<Derived, String> {
             dir.display()
         ));
     }
-    Ok(Derived {
-        text: render(&stages, &roots, &snapshot_branches, &images, &mut problems),
+    Ok(Kargo {
+        stages,
+        roots,
+        snapshot_branches,
+        images,
         problems,
     })
 }
@@ -158,28 +196,27 @@ fn fill(template: &str, vars: &BTreeMap<String, String>) -> Option<String> {
     Some(out)
 }
 
-/// The subject regex of a `git-commit` message template: literal text escaped, variables
-/// filled in, the freight's revision and tag as the named groups `revision` and `tag`.
-fn message_regex(
+/// A piece of a `git-commit` subject template once translated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Literal(String),
+    Tag,
+    Revision,
+}
+
+/// The subject of a `git-commit` message template as pieces: literal text with variables and
+/// the Stage's name filled in, the freight's tag and revision as placeholders.
+fn subject_pieces(
     template: &str,
     stage: &str,
     vars: &BTreeMap<String, String>,
     outputs: &BTreeMap<(String, String), String>,
-) -> Result<String, String> {
+) -> Result<Vec<Piece>, String> {
     let subject = template.lines().next().unwrap_or_default().trim_end();
-    let mut out = String::from("^");
+    let mut out = Vec::new();
     let mut rest = subject;
-    let mut used = BTreeSet::new();
-    let mut group = |name: &'static str, pattern: &'static str, out: &mut String| {
-        if used.insert(name) {
-            out.push_str(pattern);
-        } else {
-            // A name is captured once; a repeat matches the same shape.
-            out.push_str(&pattern.replacen(&format!("?P<{name}>"), "?:", 1));
-        }
-    };
     while let Some(start) = rest.find("${{") {
-        out.push_str(&regex::escape(&rest[..start]));
+        out.push(Piece::Literal(rest[..start].to_string()));
         let end = rest[start..]
             .find("}}")
             .ok_or_else(|| format!("an unclosed expression in `{subject}`"))?;
@@ -188,17 +225,17 @@ fn message_regex(
             let value = vars
                 .get(var)
                 .ok_or_else(|| format!("`{expr}` names no var of the Stage"))?;
-            out.push_str(&regex::escape(value));
+            out.push(Piece::Literal(value.clone()));
         } else if expr == "ctx.stage" {
-            out.push_str(&regex::escape(stage));
+            out.push(Piece::Literal(stage.to_string()));
         } else if expr.starts_with("commitFrom(") && expr.ends_with(").ID") {
-            group("revision", REVISION, &mut out);
+            out.push(Piece::Revision);
         } else if expr.starts_with("imageFrom(") && expr.ends_with(").Tag") {
-            group("tag", TAG, &mut out);
+            out.push(Piece::Tag);
         } else if let Some((step, output)) = output_ref(expr) {
             match outputs.get(&(step, output)).map(String::as_str) {
-                Some("tag") => group("tag", TAG, &mut out),
-                Some("revision") => group("revision", REVISION, &mut out),
+                Some("tag") => out.push(Piece::Tag),
+                Some("revision") => out.push(Piece::Revision),
                 _ => {
                     return Err(format!(
                         "`{expr}` is no freight field this reader knows (tag, revision)"
@@ -212,9 +249,55 @@ fn message_regex(
         }
         rest = &rest[start + end + 2..];
     }
-    out.push_str(&regex::escape(rest));
-    out.push('$');
+    out.push(Piece::Literal(rest.to_string()));
     Ok(out)
+}
+
+/// The subject regex of translated pieces: literal text escaped, the tag and revision as the
+/// named groups `tag` and `revision` (captured once each; a repeat matches the same shape).
+pub fn subject_regex(pieces: &[Piece]) -> String {
+    let mut out = String::from("^");
+    let (mut tag, mut revision) = (false, false);
+    for piece in pieces {
+        match piece {
+            Piece::Literal(text) => out.push_str(&regex::escape(text)),
+            Piece::Tag if !tag => {
+                tag = true;
+                out.push_str(TAG);
+            }
+            Piece::Tag => out.push_str(&TAG.replacen("?P<tag>", "?:", 1)),
+            Piece::Revision if !revision => {
+                revision = true;
+                out.push_str(REVISION);
+            }
+            Piece::Revision => out.push_str(&REVISION.replacen("?P<revision>", "?:", 1)),
+        }
+    }
+    out.push('$');
+    out
+}
+
+/// The subject the pieces give for the freight `revision`.
+pub fn subject_sample(pieces: &[Piece], revision: &str) -> String {
+    pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Literal(text) => text.clone(),
+            Piece::Tag => format!("git-{revision}"),
+            Piece::Revision => revision.to_string(),
+        })
+        .collect()
+}
+
+/// The subject regex of a `git-commit` message template (see [`subject_pieces`]).
+#[cfg(test)]
+fn message_regex(
+    template: &str,
+    stage: &str,
+    vars: &BTreeMap<String, String>,
+    outputs: &BTreeMap<(String, String), String>,
+) -> Result<String, String> {
+    subject_pieces(template, stage, vars, outputs).map(|p| subject_regex(&p))
 }
 
 /// `outputs['step'].field` or `outputs.step.field`.
@@ -298,8 +381,8 @@ fn stage(doc: &Value, name: &str, problems: &mut Vec<String>) -> Stage {
             "git-commit" => {
                 committed = config["path"].as_str().map(clean);
                 if let Some(message) = config["message"].as_str() {
-                    match message_regex(message, name, &vars, &outputs) {
-                        Ok(re) => stage.message = Some(re),
+                    match subject_pieces(message, name, &vars, &outputs) {
+                        Ok(pieces) => stage.message = Some(pieces),
                         Err(why) => unknown(&format!("git-commit message: {why}"), problems),
                     }
                 }
@@ -463,7 +546,10 @@ fn render(
             }
         }
         if let Some(m) = &s.message {
-            messages.push((format!("Stage {}: git-commit message", s.name), m.clone()));
+            messages.push((
+                format!("Stage {}: git-commit message", s.name),
+                subject_regex(m),
+            ));
         }
     }
     let mut out = String::from(
@@ -535,6 +621,150 @@ fn render(
             from.join("; "),
             list.join(", ")
         ));
+    }
+    out
+}
+
+/// The freight revision sample commits name.
+const SAMPLE_REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// Where the policy and what the Kargo configuration makes disagree, as `kargo-drift`
+/// findings: for each Stage, a sample of the commit it pushes (branch, subject from its
+/// template with sample freight, paths, identity) that the policy would not accept; and each
+/// policy pattern that no Stage needs.
+pub fn lint(k: &Kargo, policy: &crate::policy::Policy) -> Vec<crate::finding::Finding> {
+    use crate::contracts::rendered::Class;
+    use crate::finding::Finding;
+    use crate::rules::Rule;
+    let p = &policy.rendered;
+    let mut out = Vec::new();
+    let drift = |at: String, message: String| Finding::new(Rule::KargoDrift, message).at(at);
+    let (mut branches, mut reviews, mut proposals, mut subjects, mut paths, mut identities) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for s in &k.stages {
+        let at = format!("Stage {}", s.name);
+        let mut pushed: Vec<String> = s.pushes.iter().cloned().collect();
+        pushed.extend(s.creates.iter().cloned());
+        if s.generates {
+            let sample = format!(
+                "kargo/promotion/{}.01j00000000000000000000000.0123456",
+                s.name
+            );
+            proposals.push(sample.clone());
+            pushed.push(sample);
+        }
+        pushed.sort();
+        pushed.dedup();
+        for b in &pushed {
+            match Class::of(p, b) {
+                None => out.push(drift(
+                    at.clone(),
+                    format!("pushes to `{b}`, which no pattern of `rendered.branches`, `rendered.review` or `rendered.proposals` covers: its commits would not be judged"),
+                )),
+                Some(Class::Stage) => branches.push(b.clone()),
+                Some(_) => {}
+            }
+        }
+        for t in &s.pull_requests {
+            reviews.push(t.clone());
+            if !p.review.is_match(t) {
+                out.push(drift(
+                    at.clone(),
+                    format!(
+                        "opens pull requests against `{t}`, which is not in `rendered.review` ({})",
+                        p.review.texts.join(", ")
+                    ),
+                ));
+            }
+        }
+        let commits = s.message.is_some() || s.pushes.is_some() || s.generates;
+        if let Some(pieces) = &s.message {
+            let subject = subject_sample(pieces, SAMPLE_REVISION);
+            if !p.message.is_empty() && !p.message.iter().any(|m| m.regex.is_match(&subject)) {
+                out.push(drift(
+                    at.clone(),
+                    format!("commits with the subject `{subject}` (its git-commit template with sample freight), which matches no `rendered.message` pattern"),
+                ));
+            }
+            subjects.push(subject);
+        }
+        if commits {
+            for path in &s.paths {
+                let sample = if path == "**" { "manifests.yaml" } else { path };
+                paths.push(sample.to_string());
+                if !p.paths.is_match(sample) {
+                    out.push(drift(
+                        at.clone(),
+                        format!(
+                            "writes `{sample}`, outside `rendered.paths` ({})",
+                            p.paths.texts.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let who = if s.authors.is_empty() {
+                vec![KARGO_AUTHOR.to_string()]
+            } else {
+                s.authors.clone()
+            };
+            for id in who {
+                if !p.renderer.is_match(&id) {
+                    out.push(drift(
+                        at.clone(),
+                        format!(
+                            "commits as `{id}`, which is not in `rendered.renderer` ({})",
+                            p.renderer.texts.join(", ")
+                        ),
+                    ));
+                }
+                identities.push(id);
+            }
+        }
+    }
+    let roots = policy.snapshot.root_matchers();
+    for (root, from) in &k.roots {
+        let segments: Vec<&str> = root.split('/').collect();
+        let covered = roots.iter().any(|m| {
+            m.len() == segments.len() && m.iter().zip(&segments).all(|(g, s)| g.is_match(s))
+        });
+        if !covered {
+            out.push(drift(
+                from.clone(),
+                format!("subscribes to the freight root `{root}`, which `snapshot.roots` ({}) does not name: its releases would not be judged", policy.snapshot.roots.join(", ")),
+            ));
+        }
+    }
+    let unused = |key: &str, texts: Vec<&str>, out: &mut Vec<Finding>| {
+        for t in texts {
+            out.push(drift(
+                format!("rendered.{key}"),
+                format!("`{t}` in `rendered.{key}` is needed by no Stage"),
+            ));
+        }
+    };
+    unused("branches", p.branches.unmatched(&branches), &mut out);
+    unused("review", p.review.unmatched(&reviews), &mut out);
+    unused("proposals", p.proposals.unmatched(&proposals), &mut out);
+    unused("renderer", p.renderer.unmatched(&identities), &mut out);
+    if !p.paths.matches_everything() {
+        unused("paths", p.paths.unmatched(&paths), &mut out);
+    }
+    for m in &p.message {
+        if !subjects.iter().any(|s| m.regex.is_match(s)) {
+            out.push(drift(
+                "rendered.message".to_string(),
+                format!(
+                    "`{}` in `rendered.message` matches no Stage's commit subject",
+                    m.text
+                ),
+            ));
+        }
     }
     out
 }

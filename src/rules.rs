@@ -91,6 +91,7 @@ pub enum Rule {
     CheckoutAttributes,
     RefShadowsBranch,
     PolicyChangeUnauthorized,
+    KargoDrift,
 }
 
 /// Static facts about one rule.
@@ -148,6 +149,7 @@ pub const RULES: &[RuleInfo] = &[
     CHECKOUT_ATTRIBUTES,
     REF_SHADOWS_BRANCH,
     POLICY_CHANGE_UNAUTHORIZED,
+    KARGO_DRIFT,
 ];
 
 const MIRROR_MISMATCH: RuleInfo = RuleInfo {
@@ -637,6 +639,22 @@ pinned keys: `signing.policy.require: true`, judged by `unsigned-commit`, \
 change.",
 };
 
+const KARGO_DRIFT: RuleInfo = RuleInfo {
+    rule: Rule::KargoDrift,
+    name: "kargo-drift",
+    family: Policy,
+    default_severity: Warn,
+    summary: "the policy and Kargo's Stage and Warehouse configuration disagree",
+    explanation: "`freight-guard lint-kargo DIR` makes, for each Stage under DIR, a sample of the commit it \
+pushes (its branch, its git-commit subject with sample freight, the paths it renders, its \
+identity) and reports what the trusted policy would not accept; and each policy pattern no Stage \
+needs (a branch, review or proposal pattern, a message, a path, an identity), and each \
+Warehouse freight root outside `snapshot.roots`. A Stage edited without the policy rejects its \
+next promotion at the hook; a pattern nobody needs accepts what nobody should push.\n\nFix: \
+derive the policy again (`freight-guard init --from-kargo DIR`) and review the difference, or \
+edit the policy or the Stage so that they agree.",
+};
+
 impl Rule {
     /// The rule's catalogue entry. The match is exhaustive: a rule without its entry (name,
     /// family, severity, summary, explanation) does not compile.
@@ -680,6 +698,7 @@ impl Rule {
             Rule::CheckoutAttributes => &CHECKOUT_ATTRIBUTES,
             Rule::RefShadowsBranch => &REF_SHADOWS_BRANCH,
             Rule::PolicyChangeUnauthorized => &POLICY_CHANGE_UNAUTHORIZED,
+            Rule::KargoDrift => &KARGO_DRIFT,
         }
     }
 

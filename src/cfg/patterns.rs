@@ -55,6 +55,16 @@ impl Patterns {
         self.texts.is_empty()
     }
 
+    /// The patterns that match none of `candidates`.
+    pub fn unmatched(&self, candidates: &[String]) -> Vec<&str> {
+        self.texts
+            .iter()
+            .zip(&self.matchers)
+            .filter(|(_, m)| !candidates.iter().any(|c| m.is_match(c)))
+            .map(|(t, _)| t.as_str())
+            .collect()
+    }
+
     /// Does every candidate match (the patterns include `**`)?
     pub fn matches_everything(&self) -> bool {
         self.texts.iter().any(|t| t == "**")

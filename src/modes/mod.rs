@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         } => check::run(&cli, base, head, ref_name.as_deref()),
         Command::Audit { refs } => audit::run(&cli, refs),
         Command::Hook { deadline } => pre_push::framework(&cli, *deadline),
+        Command::LintKargo { dir } => lint_kargo(&cli, dir),
         Command::Freeze {
             root,
             revision,
@@ -105,6 +106,31 @@ fn explain(rule: Option<&str>) -> ExitStatus {
             ExitStatus::Usage
         }
     }
+}
+
+/// `lint-kargo DIR`: the trusted policy (`--config`, else the repository's at HEAD, else the
+/// defaults) against the Kargo configuration under DIR.
+fn lint_kargo(cli: &Cli, dir: &Path) -> Result<Outcome, session::Failure> {
+    let repo = session::open_repo(cli).ok();
+    let head = repo.as_ref().and_then(|r| r.resolve("HEAD"));
+    let policy = session::policy(cli, repo.as_ref(), head.map(|h| (h, "HEAD")))?;
+    let kargo = crate::kargo::load(dir).map_err(session::Failure::input)?;
+    let mut findings = crate::kargo::lint(&kargo, &policy);
+    findings.extend(
+        kargo
+            .problems
+            .iter()
+            .map(|p| crate::finding::Finding::new(Rule::KargoDrift, format!("not compared: {p}"))),
+    );
+    Ok(Outcome {
+        findings: policy.apply_severities(findings),
+        commits_judged: 0,
+        subject: format!(
+            "{} Stage(s) under {} against the policy",
+            kargo.stage_count(),
+            dir.display()
+        ),
+    })
 }
 
 fn init(cli: &Cli, stdout: bool, force: bool, from_kargo: Option<&Path>) -> ExitStatus {

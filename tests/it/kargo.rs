@@ -646,3 +646,110 @@ fn what_init_from_kargo_cannot_translate_is_reported_not_guessed() {
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stderr.contains("no Kargo Stage"), "{}", run.stderr);
 }
+
+#[test]
+fn lint_kargo_flags_a_policy_that_drifted_from_the_stages() {
+    let env = Env::new();
+    let policy = derived_policy(&env, "source-snapshot");
+    let source = root().join("fixtures/kargo-reference/source-snapshot/apps");
+    let lint = |dir: &Path, policy: &str| {
+        env.fg(
+            env.path(),
+            &["--config", policy, "--format", "json", "lint-kargo", w(dir)],
+            "",
+        )
+    };
+    let findings = |run: &Run| -> Vec<String> {
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}: {}",
+                    f["rule"].as_str().unwrap_or_default(),
+                    f["path"].as_str().unwrap_or_default(),
+                    f["message"].as_str().unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+    // The Stages as they are: nothing to say.
+    let run = lint(&source, &policy);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(findings(&run), Vec::<String>::new());
+
+    // A copy of the Stages with one template edited and one Stage pushing elsewhere.
+    let copy = env.path().join("apps");
+    let mut c = env.cmd("cp", env.path());
+    c.arg("-a").arg(&source).arg(&copy);
+    env.run(c).ok();
+    let stages = copy.join("kargo-project-codeai/stages");
+    let staging = std::fs::read_to_string(stages.join("staging.yaml")).expect("stage");
+    std::fs::write(
+        stages.join("staging.yaml"),
+        staging.replace("Render staging from", "Promote staging to"),
+    )
+    .expect("write");
+    let test = std::fs::read_to_string(stages.join("test.yaml")).expect("stage");
+    assert!(test.contains("value: stage/test"), "{test}");
+    std::fs::write(
+        stages.join("test.yaml"),
+        test.replace("value: stage/test", "value: deploy/test"),
+    )
+    .expect("write");
+    // A policy key no Stage needs.
+    let text = std::fs::read_to_string(&policy).expect("policy");
+    let stale = env.path().join("stale.yaml");
+    std::fs::write(
+        &stale,
+        text.replace(
+            "branches: [\"stage/levelbuilder\"",
+            "branches: [\"stage/qa\", \"stage/levelbuilder\"",
+        ),
+    )
+    .expect("write");
+    let run = lint(&copy, w(&stale));
+    assert_eq!(run.code, 0, "warnings only: {}", run.all());
+    let all = findings(&run).join("\n");
+    assert!(
+        all.contains(
+            "kargo-drift Stage staging: commits with the subject `Promote staging to git-"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("kargo-drift Stage test: pushes to `deploy/test`, which no pattern"),
+        "{all}"
+    );
+    assert!(
+        all.contains("`stage/qa` in `rendered.branches` is needed by no Stage"),
+        "{all}"
+    );
+    assert!(
+        all.contains("`stage/test` in `rendered.branches` is needed by no Stage"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Render staging from") && all.contains("matches no Stage's commit subject"),
+        "{all}"
+    );
+    // Made a violation, it fails the CI job.
+    std::fs::write(
+        &stale,
+        format!(
+            "{}\nrules:\n  kargo-drift: deny\n",
+            std::fs::read_to_string(&stale).expect("read")
+        ),
+    )
+    .expect("write");
+    let run = lint(&copy, w(&stale));
+    assert_eq!(run.code, 1, "{}", run.all());
+    let human = env.fg(
+        env.path(),
+        &["--config", w(&stale), "lint-kargo", w(&copy)],
+        "",
+    );
+    crate::support::assert_human("kargo-drift", &human.stderr);
+}

@@ -311,6 +311,7 @@ fn rule_names_are_pinned() {
             "checkout-attributes",
             "ref-shadows-branch",
             "policy-change-unauthorized",
+            "kargo-drift",
         ]
     );
 }
