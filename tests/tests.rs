@@ -6,6 +6,8 @@ mod support;
 
 #[path = "it/freeze.rs"]
 mod freeze;
+#[path = "it/github.rs"]
+mod github;
 #[path = "it/hostile.rs"]
 mod hostile;
 #[path = "it/install.rs"]
