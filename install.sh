@@ -11,6 +11,7 @@ usage() {
     cat <<'EOF'
 usage: install.sh [--prefix DIR] [--no-build]
        install.sh [--prefix DIR] [--no-build] --hooks REPO [--layout plain|gitlab|gitea]
+                  [--policy FILE] [--deadline SECONDS]
        install.sh [--prefix DIR] [--no-build] --demo
        install.sh --help
 
@@ -34,6 +35,11 @@ into PREFIX/bin (default ~/.local/bin).
                   gitea   REPO/hooks/pre-receive.d/freight-guard (Gitea, Forgejo)
                 GitHub Enterprise Server takes hooks from a hook repository instead: see
                 hooks/ghes/ and docs/forges.md.
+  --policy FILE With --hooks: the server-side policy file the pre-receive hook uses
+                (FREIGHT_GUARD_CONFIG), written into the installed hook so that reinstalling
+                keeps it; the hook's environment still wins when it sets the variable.
+  --deadline S  With --hooks: the pre-receive hook's deadline in seconds
+                (FREIGHT_GUARD_DEADLINE), written into the installed hook likewise.
   --demo        Also run a demonstration in a new temporary directory: a GitOps repository
                 and a bare server clone guarded by the pre-receive hook; a valid release is
                 pushed (must be accepted), then a release whose current/ differs from its
@@ -85,6 +91,8 @@ abs_path() {
 mode=binary
 hooks_repo=''
 layout=''
+hook_policy=''
+hook_deadline=''
 no_build=0
 prefix=${PREFIX:-${HOME:?HOME is not set}/.local}
 
@@ -119,6 +127,24 @@ while [ $# -gt 0 ]; do
         layout=${1#*=}
         shift
         ;;
+    --policy)
+        [ $# -ge 2 ] || usage_error "--policy needs a file"
+        hook_policy=$2
+        shift 2
+        ;;
+    --policy=*)
+        hook_policy=${1#--policy=}
+        shift
+        ;;
+    --deadline)
+        [ $# -ge 2 ] || usage_error "--deadline needs a number of seconds"
+        hook_deadline=$2
+        shift 2
+        ;;
+    --deadline=*)
+        hook_deadline=${1#--deadline=}
+        shift
+        ;;
     --demo)
         set_mode demo
         shift
@@ -142,6 +168,18 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$mode" != hooks ] || [ -n "$hooks_repo" ] || usage_error "--hooks needs a repository"
+if [ -n "$hook_policy$hook_deadline" ]; then
+    [ "$mode" = hooks ] || usage_error "--policy and --deadline go with --hooks"
+fi
+if [ -n "$hook_policy" ]; then
+    [ -f "$hook_policy" ] || usage_error "--policy: no such file: $hook_policy"
+    hook_policy=$(cd -- "$(dirname -- "$hook_policy")" && pwd -P)/$(basename -- "$hook_policy")
+fi
+if [ -n "$hook_deadline" ]; then
+    case $hook_deadline in
+    *[!0-9.]* | *.*.* | . | '') usage_error "--deadline: '$hook_deadline' is not a positive number of seconds" ;;
+    esac
+fi
 if [ -n "$layout" ]; then
     [ "$mode" = hooks ] || usage_error "--layout goes with --hooks"
     case $layout in
@@ -236,8 +274,12 @@ write_wrapper() {
     [ -f "$src" ] || die "missing $src"
     tmp="$dir/.$dest.freight-guard.tmp.$$"
     line="FREIGHT_GUARD_DEFAULT_BIN=$(sh_quote "$BIN")"
-    FG_BIN_LINE=$line awk '
+    FG_BIN_LINE=$line \
+        FG_CONFIG_LINE="FREIGHT_GUARD_DEFAULT_CONFIG=$(sh_quote "$hook_policy")" \
+        FG_DEADLINE_LINE="FREIGHT_GUARD_DEFAULT_DEADLINE=$(sh_quote "$hook_deadline")" awk '
         /^FREIGHT_GUARD_DEFAULT_BIN=/ && !done { print ENVIRON["FG_BIN_LINE"]; done = 1; next }
+        /^FREIGHT_GUARD_DEFAULT_CONFIG=/ { print ENVIRON["FG_CONFIG_LINE"]; next }
+        /^FREIGHT_GUARD_DEFAULT_DEADLINE=/ { print ENVIRON["FG_DEADLINE_LINE"]; next }
         { print }
     ' "$src" >"$tmp" || { rm -f -- "$tmp"; die "cannot write $tmp"; }
     grep -qxF -- "$line" "$tmp" || { rm -f -- "$tmp"; die "$src has no FREIGHT_GUARD_DEFAULT_BIN= line"; }
@@ -264,6 +306,7 @@ install_forge_hook() {
     fi
     write_wrapper pre-receive "$dir" freight-guard
     say "installed the pre-receive hook: $dir/freight-guard ($layout layout)"
+    say_hook_settings
     say "the hook runs $BIN (unless FREIGHT_GUARD_BIN or a freight-guard on PATH comes first)"
 }
 
@@ -329,6 +372,13 @@ install_hooks() {
         say "set receive.fsckObjects=true: git rejects malformed objects in a push as well"
     fi
     say "the hooks run $BIN (unless FREIGHT_GUARD_BIN or a freight-guard on PATH comes first)"
+    say_hook_settings
+}
+
+# say_hook_settings: what --policy and --deadline wrote into the pre-receive hook.
+say_hook_settings() {
+    [ -z "$hook_policy" ] || say "the pre-receive hook reads the policy $hook_policy (FREIGHT_GUARD_CONFIG in its environment wins)"
+    [ -z "$hook_deadline" ] || say "the pre-receive hook's deadline is $hook_deadline s (FREIGHT_GUARD_DEADLINE in its environment wins)"
 }
 
 # --- demo ------------------------------------------------------------------------------------------

@@ -121,3 +121,44 @@ fn work_tree_gets_pre_commit_and_pre_push() {
     assert!(work.join(".git/hooks/pre-push").exists());
     assert!(!work.join(".git/hooks/pre-receive").exists());
 }
+
+#[test]
+fn the_hook_keeps_the_policy_and_deadline_it_was_installed_with() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    let server = env.bare_clone(&work);
+    let policy = env.path().join("server-policy.yaml");
+    std::fs::write(&policy, "rules:\n  mirror-mismatch: warn\n").expect("policy");
+    let install_with = |extra: &[&str]| {
+        let mut c = env.cmd("bash", env.path());
+        c.arg(root().join("install.sh"))
+            .args(["--no-build", "--hooks"])
+            .arg(&server)
+            .args(extra)
+            .env("PREFIX", env.path().join("prefix"));
+        env.run(c)
+    };
+    let policy_arg = policy.to_str().expect("utf-8");
+    let run = install_with(&["--policy", policy_arg, "--deadline", "0.000001"]).ok();
+    assert!(run.stdout.contains("reads the policy"), "{}", run.all());
+    env.git(
+        &work,
+        &["remote", "add", "origin", server.to_str().expect("utf-8")],
+    )
+    .ok();
+    env.git(&work, &["fetch", "-q", "origin"]).ok();
+    env.breaks("mirror-mismatch", &work);
+    // The hook's environment sets no deadline: the installed one (a microsecond) applies.
+    let run = env.push_env(&work, &["HEAD:main"], &[("FREIGHT_GUARD_DEADLINE", "")]);
+    crate::support::assert_declined(&run, "deadline-exceeded", "the installed deadline");
+    // Installed again with the policy alone: mirror-mismatch only warns under it.
+    install_with(&["--policy", policy_arg]).ok();
+    let run = env.push(&work, &["HEAD:main"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("mirror-mismatch"), "{}", run.stderr);
+    // Bad values are refused before anything is installed.
+    let run = install_with(&["--deadline", "soon"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    let run = install_with(&["--policy", "/nonexistent.yaml"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+}
