@@ -11,6 +11,7 @@ pub mod contracts;
 pub mod deadline;
 pub mod engine;
 pub mod finding;
+pub mod fuzzing;
 pub mod git;
 pub mod image_ref;
 pub mod kargo;
