@@ -8,7 +8,12 @@ use crate::report::{Color, Format};
 
 /// Keeps a Kargo GitOps repository honest: frozen release snapshots and rendered branches.
 #[derive(Debug, Parser)]
-#[command(name = "freight-guard", version, about, long_about = None)]
+#[command(
+    name = "freight-guard",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("FREIGHT_GUARD_COMMIT"), ")"),
+    about,
+    long_about = None
+)]
 pub struct Cli {
     /// Run as if started in PATH (a repository, its work tree or its git dir).
     #[arg(short = 'C', global = true, value_name = "PATH")]
@@ -131,6 +136,10 @@ pub enum Command {
         /// The directory holding the Kargo resources (YAML files, searched recursively).
         dir: PathBuf,
     },
+    /// Print the shell completion script for SHELL (install.sh installs them).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), freight-guard(1).
+    Man,
     /// Write the annotated default policy to .freight-guard.yaml.
     Init {
         /// Print the policy instead of writing the file.

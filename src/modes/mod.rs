@@ -29,6 +29,27 @@ pub fn run(cli: Cli) -> ExitStatus {
             return ExitStatus::Ok;
         }
         Command::Explain { rule, .. } => return explain(rule.as_deref()),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut command, "freight-guard", &mut out);
+            report::print_out(&String::from_utf8_lossy(&out));
+            return ExitStatus::Ok;
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            return match clap_mangen::Man::new(command).render(&mut out) {
+                Ok(()) => {
+                    report::print_out(&String::from_utf8_lossy(&out));
+                    ExitStatus::Ok
+                }
+                Err(e) => {
+                    report::print_err(&format!("freight-guard: cannot render the man page: {e}\n"));
+                    ExitStatus::Unverified
+                }
+            };
+        }
         Command::Init {
             stdout,
             force,

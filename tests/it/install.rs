@@ -162,3 +162,38 @@ fn the_hook_keeps_the_policy_and_deadline_it_was_installed_with() {
     let run = install_with(&["--policy", "/nonexistent.yaml"]);
     assert_eq!(run.code, 2, "{}", run.all());
 }
+
+#[test]
+fn install_puts_the_binary_its_man_page_and_completions_under_the_prefix() {
+    let env = Env::new();
+    // A built binary where `--no-build` looks for one.
+    let target = env.path().join("target/release");
+    std::fs::create_dir_all(&target).expect("mkdir");
+    std::fs::copy(crate::support::BIN, target.join("freight-guard")).expect("copy");
+    let prefix = env.path().join("prefix");
+    let mut c = env.cmd("bash", env.path());
+    c.arg(root().join("install.sh"))
+        .arg("--no-build")
+        .env_remove("FREIGHT_GUARD_BIN")
+        .env("CARGO_TARGET_DIR", env.path().join("target"))
+        .env("PREFIX", &prefix);
+    let run = env.run(c).ok();
+    assert!(run.stdout.contains("man page"), "{}", run.all());
+    let read = |p: &str| std::fs::read_to_string(prefix.join(p)).unwrap_or_else(|_| panic!("{p}"));
+    assert!(read("share/man/man1/freight-guard.1").contains(".TH freight-guard 1"));
+    assert!(read("share/bash-completion/completions/freight-guard").contains("freight__guard"));
+    assert!(read("share/zsh/site-functions/_freight-guard").contains("#compdef freight-guard"));
+    assert!(
+        read("share/fish/vendor_completions.d/freight-guard.fish")
+            .contains("complete -c freight-guard")
+    );
+    // --version names the version and the commit it was built from.
+    let version = env.fg(env.path(), &["--version"], "").ok().stdout;
+    assert!(
+        version.starts_with(&format!(
+            "freight-guard {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{version}"
+    );
+}
