@@ -830,3 +830,94 @@ fn the_action_freezes_a_release() {
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(output.contains("verdict=error"), "{output}");
 }
+
+/// Run the action's install step with `vars` as its environment (the runner's and the
+/// inputs'), in a simulated Actions environment; returns the run and what it put on PATH.
+fn run_install_step(env: &Env, vars: &[(&str, String)]) -> (Run, String) {
+    let (script, _) = action_step("install");
+    let script_path = env.path().join("install-step.sh");
+    std::fs::write(&script_path, script).expect("script");
+    let github_path = env.path().join("github-path");
+    std::fs::write(&github_path, "").expect("path file");
+    let mut c = env.cmd("bash", env.path());
+    c.args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&script_path)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GITHUB_PATH", &github_path)
+        .env("RUNNER_TEMP", env.path());
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let run = env.run(c);
+    let path = std::fs::read_to_string(&github_path).expect("path file");
+    (run, path)
+}
+
+#[test]
+fn the_action_downloads_the_release_binary_and_checks_its_checksum() {
+    let env = Env::new();
+    // A fake release v9.9.9 served from a directory: the binary in its archive, SHA256SUMS.
+    let releases = env.path().join("releases");
+    let release = releases.join("v9.9.9");
+    std::fs::create_dir_all(&release).expect("mkdir");
+    let staging = env.path().join("staging");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    std::fs::copy(BIN, staging.join("freight-guard")).expect("copy");
+    let archive = "freight-guard-x86_64-unknown-linux-gnu.tar.gz";
+    let mut c = env.cmd("tar", &staging);
+    c.args(["-czf"])
+        .arg(release.join(archive))
+        .arg("freight-guard");
+    env.run(c).ok();
+    let mut c = env.cmd("sha256sum", &release);
+    c.arg(archive);
+    let sums = env.run(c).ok().stdout;
+    std::fs::write(release.join("SHA256SUMS"), &sums).expect("sums");
+    let root = env.path().join("installed");
+    let vars = |root: &Path| {
+        vec![
+            ("RUNNER_OS", "Linux".to_string()),
+            ("RUNNER_ARCH", "X64".to_string()),
+            ("FG_ACTION_REF", "v9.9.9".to_string()),
+            ("FG_ACTION_REPO", "example/freight-guard".to_string()),
+            ("FG_RELEASES", format!("file://{}", releases.display())),
+            ("FG_ROOT", root.display().to_string()),
+            ("FG_SOURCE", "/nonexistent".to_string()),
+        ]
+    };
+    let (run, path) = run_install_step(&env, &vars(&root));
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("downloading file://"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("installed freight-guard"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(path.trim(), root.join("bin").display().to_string());
+    assert!(root.join("bin/freight-guard").exists());
+    // The same again: the binary in place is used (the cache).
+    let (run, _) = run_install_step(&env, &vars(&root));
+    assert!(run.stdout.contains("from the cache"), "{}", run.stdout);
+    // A tampered archive: refused, not run.
+    std::fs::write(
+        release.join("SHA256SUMS"),
+        sums.replacen(&sums[..8], "00000000", 1),
+    )
+    .expect("sums");
+    let tampered = env.path().join("tampered");
+    let (run, _) = run_install_step(&env, &vars(&tampered));
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("refusing to run it"), "{}", run.stdout);
+    assert!(!tampered.join("bin/freight-guard").exists());
+    // No release for this ref: it says so and builds from source (which fails here, quickly).
+    let mut missing = vars(&env.path().join("missing"));
+    missing[2].1 = "v0.0.0".to_string();
+    let (run, _) = run_install_step(&env, &missing);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stdout
+            .contains("no release v0.0.0 for x86_64-unknown-linux-gnu; building from source"),
+        "{}",
+        run.all()
+    );
+}
