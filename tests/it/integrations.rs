@@ -921,3 +921,32 @@ fn the_action_downloads_the_release_binary_and_checks_its_checksum() {
         run.all()
     );
 }
+
+#[test]
+fn the_release_workflow_builds_what_the_action_downloads() {
+    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml")).expect("workflow");
+    let doc: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
+    assert_eq!(doc["on"]["push"]["tags"], serde_json::json!(["v*"]));
+    let targets: Vec<&str> = doc["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .expect("matrix")
+        .iter()
+        .map(|m| m["target"].as_str().expect("target"))
+        .collect();
+    // Every target the action's install step asks for is built.
+    let (install, _) = action_step("install");
+    for target in [
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+    ] {
+        assert!(targets.contains(&target), "{target} is not built");
+        assert!(install.contains(target), "the action does not ask for {target}");
+    }
+    // The archive and checksum names the action downloads.
+    assert!(text.contains("freight-guard-$TARGET.tar.gz"));
+    assert!(text.contains("> SHA256SUMS"));
+    assert!(install.contains("archive=\"freight-guard-$target.tar.gz\""));
+    assert!(install.contains("/SHA256SUMS\""));
+}
