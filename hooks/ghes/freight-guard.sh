@@ -7,8 +7,9 @@
 # after 4.5 s (FREIGHT_GUARD_DEADLINE changes it) rather than let the platform kill the hook.
 # The environment must provide the freight-guard binary: see docs/forges.md.
 bin=${FREIGHT_GUARD_BIN:-freight-guard}
-if ! command -v "$bin" >/dev/null 2>&1; then
+# No redirection to /dev/null: a minimal environment may have no /dev.
+if ! found=$(command -v "$bin"); then
     echo "freight-guard: binary not found in the pre-receive hook environment; rejecting the push (fails closed)" >&2
     exit 1
 fi
-exec "$bin" pre-receive --deadline "${FREIGHT_GUARD_DEADLINE:-4.5}"
+exec "$found" pre-receive --deadline "${FREIGHT_GUARD_DEADLINE:-4.5}"

@@ -197,3 +197,118 @@ fn install_puts_the_binary_its_man_page_and_completions_under_the_prefix() {
         "{version}"
     );
 }
+
+#[test]
+fn the_hook_runs_in_an_otherwise_empty_root() {
+    let env = Env::new();
+    let work = env.gitops("work", &[]);
+    // The environment as GitHub Enterprise Server gets it: a tarball made without Docker.
+    // `FREIGHT_GUARD_STATIC_BIN` (a release build with a static glibc) is used when given;
+    // otherwise the test binary, with the libraries it loads.
+    let binary = std::env::var("FREIGHT_GUARD_STATIC_BIN")
+        .unwrap_or_else(|_| crate::support::BIN.to_string());
+    let tarball = env.path().join("freight-guard-env.tar.gz");
+    let mut c = env.cmd("bash", env.path());
+    c.arg(root().join("hooks/ghes/make-environment.sh"))
+        .arg(&binary)
+        .arg(&tarball);
+    env.run(c).ok();
+    let sandbox = env.path().join("sandbox");
+    std::fs::create_dir_all(&sandbox).expect("mkdir");
+    let mut c = env.cmd("tar", &sandbox);
+    c.arg("-xzf").arg(&tarball);
+    env.run(c).ok();
+    // Nothing but the binary, the shell (and, for a dynamic binary, their libraries), /tmp.
+    assert!(sandbox.join("usr/local/bin/freight-guard").exists());
+    assert!(sandbox.join("bin/sh").exists());
+    assert!(!sandbox.join("usr/bin/git").exists() && !sandbox.join("bin/git").exists());
+    if std::env::var("FREIGHT_GUARD_STATIC_BIN").is_ok() {
+        // A static binary runs in a root that holds nothing else at all.
+        let bare_root = env.path().join("bare-root");
+        std::fs::create_dir_all(&bare_root).expect("mkdir");
+        std::fs::copy(&binary, bare_root.join("freight-guard")).expect("copy");
+        assert_eq!(walk(&bare_root), ["freight-guard"]);
+        let mut c = env.cmd("/usr/sbin/chroot", env.path());
+        c.arg(&bare_root).args(["/freight-guard", "--version"]);
+        let run = env.run(c).ok();
+        assert!(run.stdout.starts_with("freight-guard "), "{}", run.all());
+    }
+    // The hook script and the repository inside the root; the server's hook runs the script
+    // there, with git's paths made relative to the new root.
+    std::fs::create_dir_all(sandbox.join("ghes")).expect("mkdir");
+    std::fs::copy(
+        root().join("hooks/ghes/freight-guard.sh"),
+        sandbox.join("ghes/freight-guard.sh"),
+    )
+    .expect("script");
+    let server = sandbox.join("repo.git");
+    env.git(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().expect("utf-8"),
+            server.to_str().expect("utf-8"),
+        ],
+    )
+    .ok();
+    let root_dir = sandbox.to_str().expect("utf-8");
+    let hook = format!(
+        r#"#!/bin/sh
+root='{root_dir}'
+inside() {{ printf '%s' "$1" | sed "s|^$root||; s|:$root|:|g"; }}
+GIT_DIR=/repo.git
+[ -z "${{GIT_OBJECT_DIRECTORY:-}}" ] || GIT_OBJECT_DIRECTORY=$(inside "$GIT_OBJECT_DIRECTORY")
+[ -z "${{GIT_ALTERNATE_OBJECT_DIRECTORIES:-}}" ] || GIT_ALTERNATE_OBJECT_DIRECTORIES=$(inside "$GIT_ALTERNATE_OBJECT_DIRECTORIES")
+[ -z "${{GIT_QUARANTINE_PATH:-}}" ] || GIT_QUARANTINE_PATH=$(inside "$GIT_QUARANTINE_PATH")
+export GIT_DIR GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_QUARANTINE_PATH
+unset FREIGHT_GUARD_BIN
+for c in /usr/sbin/chroot /sbin/chroot /usr/bin/chroot; do [ -x "$c" ] && chroot=$c && break; done
+for u in /usr/bin/unshare /bin/unshare; do [ -x "$u" ] && unshare=$u && break; done
+PATH=/usr/local/bin:/bin
+export PATH
+if [ "$(id -u)" = 0 ]; then
+    exec "$chroot" "$root" /bin/sh /ghes/freight-guard.sh
+fi
+exec "$unshare" -r "$chroot" "$root" /bin/sh /ghes/freight-guard.sh
+"#
+    );
+    let hook_path = server.join("hooks/pre-receive");
+    std::fs::write(&hook_path, hook).expect("hook");
+    make_executable(&hook_path);
+    env.git(
+        &work,
+        &["remote", "add", "origin", server.to_str().expect("utf-8")],
+    )
+    .ok();
+    env.breaks("valid", &work);
+    let run = env.push(&work, &["HEAD:main"]).ok();
+    assert!(run.stderr.contains("freight-guard: ok"), "{}", run.stderr);
+    env.breaks("mirror-mismatch", &work);
+    let before = env.rev(&server, "main");
+    let run = env.push(&work, &["HEAD:main"]);
+    crate::support::assert_declined(
+        &run,
+        "mirror-mismatch",
+        "a broken release through the sandbox",
+    );
+    assert_eq!(env.rev(&server, "main"), before);
+}
+
+/// Every file below `dir`, as paths relative to it.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap_or(&p).display().to_string());
+            }
+        }
+    }
+    out
+}
