@@ -924,7 +924,8 @@ fn the_action_downloads_the_release_binary_and_checks_its_checksum() {
 
 #[test]
 fn the_release_workflow_builds_what_the_action_downloads() {
-    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml")).expect("workflow");
+    let text =
+        std::fs::read_to_string(root().join(".github/workflows/release.yml")).expect("workflow");
     let doc: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
     assert_eq!(doc["on"]["push"]["tags"], serde_json::json!(["v*"]));
     let targets: Vec<&str> = doc["jobs"]["build"]["strategy"]["matrix"]["include"]
@@ -942,11 +943,77 @@ fn the_release_workflow_builds_what_the_action_downloads() {
         "aarch64-apple-darwin",
     ] {
         assert!(targets.contains(&target), "{target} is not built");
-        assert!(install.contains(target), "the action does not ask for {target}");
+        assert!(
+            install.contains(target),
+            "the action does not ask for {target}"
+        );
     }
     // The archive and checksum names the action downloads.
     assert!(text.contains("freight-guard-$TARGET.tar.gz"));
     assert!(text.contains("> SHA256SUMS"));
     assert!(install.contains("archive=\"freight-guard-$target.tar.gz\""));
     assert!(install.contains("/SHA256SUMS\""));
+}
+
+#[test]
+fn the_release_pre_commit_hook_downloads_once_and_checks_the_checksum() {
+    let env = Env::new();
+    let version = env!("CARGO_PKG_VERSION");
+    let releases = env.path().join("releases");
+    let release = releases.join(format!("v{version}"));
+    std::fs::create_dir_all(&release).expect("mkdir");
+    let staging = env.path().join("staging");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    std::fs::copy(BIN, staging.join("freight-guard")).expect("copy");
+    let archive = "freight-guard-x86_64-unknown-linux-gnu.tar.gz";
+    let mut c = env.cmd("tar", &staging);
+    c.args(["-czf"])
+        .arg(release.join(archive))
+        .arg("freight-guard");
+    env.run(c).ok();
+    let mut c = env.cmd("sha256sum", &release);
+    c.arg(archive);
+    let sums = env.run(c).ok().stdout;
+    std::fs::write(release.join("SHA256SUMS"), &sums).expect("sums");
+    // The hook as pre-commit runs it: the script of the hook repository, with `hook` args.
+    let hook = |cache: &Path| {
+        let mut c = env.cmd(root().join("hooks/pre-commit-release.sh"), env.path());
+        c.arg("--version")
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("XDG_CACHE_HOME", cache)
+            .env(
+                "FREIGHT_GUARD_RELEASES",
+                format!("file://{}", releases.display()),
+            );
+        env.run(c)
+    };
+    if std::env::consts::ARCH != "x86_64" {
+        return; // the fake release above is for x86_64 only
+    }
+    let cache = env.path().join("cache");
+    let run = hook(&cache);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("downloading file://"), "{}", run.stderr);
+    assert!(run.stdout.starts_with("freight-guard "), "{}", run.stdout);
+    // Once downloaded, it is not downloaded again.
+    let run = hook(&cache);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(!run.stderr.contains("downloading"), "{}", run.stderr);
+    // A checksum that does not match: refused, nothing left to run.
+    std::fs::write(
+        release.join("SHA256SUMS"),
+        sums.replacen(&sums[..8], "00000000", 1),
+    )
+    .expect("sums");
+    let other = env.path().join("other-cache");
+    let run = hook(&other);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("refusing to run it"), "{}", run.stderr);
+    assert!(
+        !other
+            .join(format!(
+                "freight-guard/v{version}-x86_64-unknown-linux-gnu/freight-guard"
+            ))
+            .exists()
+    );
 }
