@@ -238,6 +238,10 @@ mod tests {
         let lines = parse_allowed_signers(&text, "f").expect("parses");
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1].principals, "a@x,b@x");
+        // As ssh-keygen reads them: the quoted part ends the field, both quotes dropped.
+        let mixed = format!("no-reply@kargo.io,\"Kargo Bot\" {key}\n");
+        let quoted = parse_allowed_signers(&mixed, "f").expect("parses");
+        assert_eq!(quoted[0].principals, "no-reply@kargo.io,Kargo Bot");
         assert_eq!(lines[1].namespaces.as_deref(), Some("git,file"));
         let err = parse_allowed_signers(&format!("k@x cert-authority {key}\n"), "f")
             .expect_err("refused");

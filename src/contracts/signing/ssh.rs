@@ -44,9 +44,29 @@ pub(super) fn field(s: &str) -> Result<(&str, &str), String> {
     Ok((s, ""))
 }
 
+/// Split off the principals field as ssh-keygen does (`strdelimw`): up to the first
+/// whitespace or quote; a quote opens a quoted part that runs to the next quote and ends the
+/// field, both quotes dropped (`a,"B c" key` gives `a,B c`).
+pub(super) fn principals_field(s: &str) -> Result<(String, &str), String> {
+    const WHITESPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+    match s.find(|c: char| WHITESPACE.contains(&c) || c == '"') {
+        None => Ok((s.to_string(), "")),
+        Some(i) if s[i..].starts_with('"') => {
+            let inside = &s[i + 1..];
+            let j = inside
+                .find('"')
+                .ok_or_else(|| "a quote is not closed".to_string())?;
+            Ok((
+                format!("{}{}", &s[..i], &inside[..j]),
+                inside[j + 1..].trim_start_matches(WHITESPACE),
+            ))
+        }
+        Some(i) => Ok((s[..i].to_string(), s[i..].trim_start_matches(WHITESPACE))),
+    }
+}
+
 pub(super) fn parse_signer_line(line: &str, origin: &str) -> Result<AllowedSigner, String> {
-    let (principals, rest) = field(line)?;
-    let principals = principals.trim_matches('"').to_string();
+    let (principals, rest) = principals_field(line)?;
     if principals.is_empty() || rest.is_empty() {
         return Err("expected `principals [options] keytype base64-key`".into());
     }
