@@ -67,6 +67,32 @@ pub fn run(cli: &Cli, request: &Request<'_>) -> Result<Outcome, Failure> {
         )));
     }
     let root = workdir.join(&rel_root);
+    // Written through a symlink, the release would land outside the judged tree.
+    let mut at = workdir.clone();
+    for segment in &segments {
+        at.push(segment);
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refuse(format!(
+                "`{}` is a symlink: a freight root and the directories above it must be directories (freight-path-symlink)",
+                display_path(
+                    at.strip_prefix(&workdir)
+                        .unwrap_or(&at)
+                        .as_os_str()
+                        .as_bytes()
+                )
+            )));
+        }
+    }
+    for name in [
+        snapshot_policy.current.clone(),
+        snapshot_policy.release_dir(request.revision),
+    ] {
+        if std::fs::symlink_metadata(root.join(&name)).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refuse(format!(
+                "`{rel_text}/{name}` is a symlink: it must be a directory"
+            )));
+        }
+    }
 
     // The record's fields.
     let revision = request.revision;

@@ -184,6 +184,37 @@ fn freeze_refuses_what_the_contract_forbids_and_changes_nothing() {
             "cannot read the package",
         ),
     ];
+    // A freight root reached through a symlink would be written outside the judged tree.
+    let linked = env.gitops("linked", &[]);
+    std::fs::rename(
+        linked.join("warehouses/codeai"),
+        env.path().join("elsewhere"),
+    )
+    .expect("move");
+    std::os::unix::fs::symlink(
+        env.path().join("elsewhere"),
+        linked.join("warehouses/codeai"),
+    )
+    .expect("symlink");
+    env.git(&linked, &["add", "-A"]).ok();
+    env.git(&linked, &["commit", "-qm", "A linked warehouse"])
+        .ok();
+    let before = std::fs::read_dir(env.path().join("elsewhere/freight"))
+        .expect("dir")
+        .count();
+    let run = freeze(&env, &linked, &chart, &[]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("`warehouses/codeai` is a symlink"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(env.path().join("elsewhere/freight"))
+            .expect("dir")
+            .count(),
+        before
+    );
     for (what, extra, message) in cases {
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
         let run = freeze(&env, &work, &chart, &extra);
