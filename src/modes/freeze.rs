@@ -151,6 +151,23 @@ pub fn run(cli: &Cli, request: &Request<'_>) -> Result<Outcome, Failure> {
         Some(t) => t.to_string(),
         None => now(),
     };
+    // Values are written into YAML as plain scalars: nothing that could end or change one.
+    for (option, value) in [
+        ("--image", image.as_str()),
+        ("--created-at", created_at.as_str()),
+    ] {
+        let plain = !value.is_empty()
+            && value
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !"#'\"{}[],&*!|>%@`".contains(c) || c == '@')
+            && !value.starts_with(['-', '?', ':']);
+        if !plain {
+            return Err(refuse(format!(
+                "{option} `{}` holds characters a record value cannot hold",
+                value.escape_default()
+            )));
+        }
+    }
     let record = format!(
         "schemaVersion: v1\nrevision: {revision}\ntag: {tag}\nimage:\n  ref: {image}\n  digest: {digest}\npackageType: {package_type}\ncreatedAt: {created_at}\n"
     );

@@ -183,6 +183,16 @@ fn freeze_refuses_what_the_contract_forbids_and_changes_nothing() {
             vec!["--package".into(), "helm=/nonexistent".into()],
             "cannot read the package",
         ),
+        (
+            "a date that injects a field",
+            vec!["--created-at".into(), "2026-04-01\nrevision: 1".into()],
+            "a record value cannot hold",
+        ),
+        (
+            "an image with a space",
+            vec!["--image".into(), "ghcr.io/a b".into()],
+            "a record value cannot hold",
+        ),
     ];
     // A freight root reached through a symlink would be written outside the judged tree.
     let linked = env.gitops("linked", &[]);
