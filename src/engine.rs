@@ -14,11 +14,11 @@ use crate::contracts::rendered::{Class, RenderedChecker, Review};
 use crate::contracts::snapshot::SnapshotChecker;
 use crate::deadline::Deadline;
 use crate::finding::Finding;
-use crate::git::repo::{ReadError, Repo, display_path};
+use crate::git::repo::{ReadError, Repo, display_path, join_path};
 use crate::git::walk;
 use crate::policy::load;
 use crate::policy::{POLICY_FILE, Policy, SigningClass};
-use crate::push::{PUSHER_VARIABLES, PusherCheck, RefUpdate, RefView};
+use crate::push::{PusherCheck, RefUpdate, RefView};
 use crate::rules::Rule;
 
 /// Commits judged on one thread before a push's commits are spread over more.
@@ -418,10 +418,7 @@ impl<'a> Engine<'a> {
                     for e in engine.repo.tree(&root.id)? {
                         engine.check_deadline()?;
                         if engine.policy.snapshot.is_release_name(&e.name) {
-                            let mut p = path.clone();
-                            p.push(b'/');
-                            p.extend_from_slice(&e.name);
-                            out.insert(p, e.id);
+                            out.insert(join_path(&path, &e.name), e.id);
                         }
                     }
                 }
@@ -546,25 +543,8 @@ impl<'a> Engine<'a> {
         let policy = &self.policy.rendered;
         let name = update.name.clone();
         let mut found = Vec::new();
-        if let PusherCheck::Server(pusher) = &self.pusher
-            && !policy.pushers.is_empty()
-        {
-            let message = match pusher {
-                Some(p) if policy.pushers.contains(&p.login) => None,
-                Some(p) => Some(format!(
-                    "pushed by `{}` (from {}), who is not in `rendered.pushers` ({})",
-                    p.login,
-                    p.source,
-                    policy.pushers.join(", ")
-                )),
-                None => Some(format!(
-                    "the server did not say who pushed (none of {} is set), and `rendered.pushers` is not empty",
-                    PUSHER_VARIABLES.join(", ")
-                )),
-            };
-            if let Some(message) = message {
-                found.push(Finding::new(Rule::UnauthorizedPusher, message));
-            }
+        if let Some(message) = self.pusher.refusal(&policy.pushers, "rendered.pushers") {
+            found.push(Finding::new(Rule::UnauthorizedPusher, message));
         }
         let Some(new) = update.new else {
             if class != Class::Proposal && !policy.delete {
@@ -791,29 +771,20 @@ impl Engine<'_> {
         new: ObjectId,
         paths: &[String],
     ) -> Result<(), Stop> {
-        let allowed = &self.policy.change_pushers;
-        if let PusherCheck::Server(pusher) = &self.pusher
-            && !allowed.is_empty()
+        if let Some(reason) = self
+            .pusher
+            .refusal(&self.policy.change_pushers, "policy.pushers")
         {
-            let message = match pusher {
-                Some(p) if allowed.contains(&p.login) => None,
-                Some(p) => Some(format!(
-                    "changes `{POLICY_FILE}` or a key file it names, pushed by `{}` (from {}), who is not in `policy.pushers` ({})",
-                    p.login,
-                    p.source,
-                    allowed.join(", ")
-                )),
-                None => Some(format!(
-                    "changes `{POLICY_FILE}` or a key file it names, and the server did not say who pushed (none of {} is set) while `policy.pushers` is set",
-                    PUSHER_VARIABLES.join(", ")
-                )),
-            };
-            if let Some(message) = message {
-                self.record(
-                    &update.name,
-                    vec![Finding::new(Rule::PolicyChangeUnauthorized, message).at(POLICY_FILE)],
-                );
-            }
+            self.record(
+                &update.name,
+                vec![
+                    Finding::new(
+                        Rule::PolicyChangeUnauthorized,
+                        format!("changes `{POLICY_FILE}` or a key file it names, {reason}"),
+                    )
+                    .at(POLICY_FILE),
+                ],
+            );
         }
         if !self.policy.signing.class(SigningClass::Policy).require {
             return Ok(());

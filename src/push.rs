@@ -31,6 +31,33 @@ pub enum PusherCheck {
     Server(Option<Pusher>),
 }
 
+impl PusherCheck {
+    /// Why this push may not be made under the pusher list `allowed` of the setting `setting`
+    /// (`rendered.pushers`, `policy.pushers`): `None` outside a server hook, when the list is
+    /// empty (not enforced), or when the platform names a pusher on it.
+    pub fn refusal(&self, allowed: &[String], setting: &str) -> Option<String> {
+        let PusherCheck::Server(pusher) = self else {
+            return None;
+        };
+        if allowed.is_empty() {
+            return None;
+        }
+        match pusher {
+            Some(p) if allowed.contains(&p.login) => None,
+            Some(p) => Some(format!(
+                "pushed by `{}` (from {}), who is not in `{setting}` ({})",
+                p.login,
+                p.source,
+                allowed.join(", ")
+            )),
+            None => Some(format!(
+                "the server did not say who pushed (none of {} is set), and `{setting}` is not empty",
+                PUSHER_VARIABLES.join(", ")
+            )),
+        }
+    }
+}
+
 /// Who pushed, as the hosting platform reports it to the hook.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pusher {

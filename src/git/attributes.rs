@@ -17,7 +17,7 @@ use gix::objs::tree::EntryKind;
 use gix_attributes::search::{MetadataCollection, Outcome};
 use gix_attributes::{Search, StateRef};
 
-use crate::git::repo::{ReadError, Repo, display_path};
+use crate::git::repo::{ReadError, Repo, display_path, join_path};
 
 /// The name git reads attributes from, in every directory.
 pub const FILE_NAME: &[u8] = b".gitattributes";
@@ -77,11 +77,7 @@ impl Attributes {
     /// for the top) with its content; it overrides every file pushed before. Macros count only
     /// in the top-level file, as in git.
     pub fn push(&mut self, dir: &[u8], content: &[u8]) {
-        let mut source = dir.to_vec();
-        if !source.is_empty() {
-            source.push(b'/');
-        }
-        source.extend_from_slice(FILE_NAME);
+        let source = join_path(dir, FILE_NAME);
         let kept = as_git_reads(content);
         let path = gix::path::from_byte_slice(&source)
             .map(|p| p.to_path_buf())
@@ -271,10 +267,7 @@ pub fn along(repo: &Repo, top: &ObjectId, dir: &[u8]) -> Result<Vec<Found>, Read
             Some((EntryKind::Tree, id)) => tree = id,
             _ => break,
         }
-        if !here.is_empty() {
-            here.push(b'/');
-        }
-        here.extend_from_slice(segment);
+        here = join_path(&here, segment);
     }
     Ok(out)
 }
@@ -314,20 +307,12 @@ pub fn walk_both<E: From<ReadError>>(
 ) -> Result<(), E> {
     // (entries of a directory, next index, relative path with `/`, attribute files pushed)
     type Frame = (Vec<crate::git::repo::Entry>, usize, Vec<u8>, bool);
-    let join = |prefix: &[u8], rel: &[u8]| -> Vec<u8> {
-        let mut p = prefix.to_vec();
-        if !p.is_empty() && !rel.is_empty() {
-            p.push(b'/');
-        }
-        p.extend_from_slice(rel);
-        p
-    };
     let mut enter = |id: ObjectId, rel: Vec<u8>, a: &mut Side<'_>, b: &mut Side<'_>| {
         tick()?;
         let pushed = match file_in(repo, &id)? {
             Some((_, content)) => {
-                a.attributes.push(&join(a.prefix, &rel), &content);
-                b.attributes.push(&join(b.prefix, &rel), &content);
+                a.attributes.push(&join_path(a.prefix, &rel), &content);
+                b.attributes.push(&join_path(b.prefix, &rel), &content);
                 true
             }
             None => false,
@@ -345,7 +330,7 @@ pub fn walk_both<E: From<ReadError>>(
             continue;
         };
         frame.1 += 1;
-        let rel = join(&frame.2, &entry.name);
+        let rel = join_path(&frame.2, &entry.name);
         match entry.kind {
             EntryKind::Tree => {
                 let next = enter(entry.id, rel, &mut a, &mut b)?;
@@ -354,8 +339,8 @@ pub fn walk_both<E: From<ReadError>>(
             // Checkout writes links and submodules as they are, whatever the attributes say.
             EntryKind::Commit | EntryKind::Link => {}
             EntryKind::Blob | EntryKind::BlobExecutable => {
-                let left = a.attributes.settings(&join(a.prefix, &rel));
-                let right = b.attributes.settings(&join(b.prefix, &rel));
+                let left = a.attributes.settings(&join_path(a.prefix, &rel));
+                let right = b.attributes.settings(&join_path(b.prefix, &rel));
                 if !visit(&rel, &left, &right) {
                     return Ok(());
                 }

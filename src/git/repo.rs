@@ -355,9 +355,8 @@ impl Repo {
         self.quarantine.as_ref().is_some_and(|q| q.exists(id)) || self.repo.objects.exists(id)
     }
 
-    /// Size in bytes of a blob without reading it.
-    /// The kind of object `id` from its header alone (the object is not inflated).
-    pub fn object_kind(&self, id: &ObjectId) -> Result<gix::object::Kind, ReadError> {
+    /// The header of object `id` (kind and size), read without inflating the object.
+    fn header(&self, id: &ObjectId) -> Result<gix::objs::Header, ReadError> {
         let header = match &self.quarantine {
             Some(q) if q.exists(id) => q.try_header(id),
             _ => self.repo.objects.try_header(id),
@@ -367,22 +366,17 @@ impl Repo {
                 id: *id,
                 message: e.to_string(),
             })?
-            .map(|h| h.kind)
             .ok_or(ReadError::Missing { id: *id })
     }
 
+    /// The kind of object `id`, from its header alone.
+    pub fn object_kind(&self, id: &ObjectId) -> Result<gix::object::Kind, ReadError> {
+        self.header(id).map(|h| h.kind)
+    }
+
+    /// Size in bytes of an object without reading it.
     pub fn object_size(&self, id: &ObjectId) -> Result<u64, ReadError> {
-        let header = match &self.quarantine {
-            Some(q) if q.exists(id) => q.try_header(id),
-            _ => self.repo.objects.try_header(id),
-        };
-        header
-            .map_err(|e| ReadError::Corrupt {
-                id: *id,
-                message: e.to_string(),
-            })?
-            .map(|h| h.size)
-            .ok_or(ReadError::Missing { id: *id })
+        self.header(id).map(|h| h.size)
     }
 
     pub fn commit(&self, id: &ObjectId) -> Result<CommitInfo, ReadError> {
@@ -719,6 +713,16 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 
 /// Render a path held as bytes for people: valid UTF-8 as is, other bytes as `\xNN`, control
 /// characters escaped.
+/// `dir/name` as a repository path: `name` when `dir` is empty (the top), `dir` when `name` is.
+pub fn join_path(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = dir.to_vec();
+    if !p.is_empty() && !name.is_empty() {
+        p.push(b'/');
+    }
+    p.extend_from_slice(name);
+    p
+}
+
 pub fn display_path(bytes: &[u8]) -> String {
     let mut out = String::new();
     for chunk in bytes.utf8_chunks() {

@@ -102,10 +102,7 @@ pub fn run(cli: &Cli, request: &Request<'_>) -> Result<Outcome, Failure> {
         )));
     }
     let digest = request.digest;
-    if !digest
-        .strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && crate::git::parse::is_lower_hex(h.as_bytes()))
-    {
+    if !snapshot::is_sha256_digest(digest) {
         return Err(refuse(format!(
             "--digest `{digest}` is not `sha256:` followed by 64 lowercase hex digits"
         )));

@@ -15,7 +15,7 @@ use gix::ObjectId;
 
 use crate::deadline::{Deadline, Stop};
 use crate::finding::Finding;
-use crate::git::repo::{RawEntry, ReadError, Repo, display_path};
+use crate::git::repo::{RawEntry, ReadError, Repo, display_path, join_path};
 use crate::rules::Rule;
 
 /// The most trees one commit may add (a few hundred bytes of trees can name the same subtree
@@ -127,11 +127,7 @@ impl ObjectChecker {
                 {
                     let kind = repo.object_kind(&entry_id(e, repo))?;
                     if kind != gix::object::Kind::Blob {
-                        let mut p = path.clone();
-                        if !p.is_empty() {
-                            p.push(b'/');
-                        }
-                        p.extend_from_slice(e.name);
+                        let p = join_path(&path, e.name);
                         out.push(
                             Finding::new(
                                 Rule::TreeEntryInvalid,
@@ -149,11 +145,7 @@ impl ObjectChecker {
                     continue;
                 }
                 let same_tree = same.filter(|p| p.is_tree()).map(|p| entry_id(p, repo));
-                let mut child_path = path.clone();
-                if !child_path.is_empty() {
-                    child_path.push(b'/');
-                }
-                child_path.extend_from_slice(e.name);
+                let child_path = join_path(&path, e.name);
                 stack.push((entry_id(e, repo), same_tree, child_path, depth + 1));
             }
             out.extend(

@@ -12,7 +12,7 @@ use crate::deadline::{Deadline, Stop};
 use crate::finding::Finding;
 use crate::git::attributes::{self, Attributes, Setting, describe, texts};
 use crate::git::diff::{self, Expand, MAX_LISTED_PATHS};
-use crate::git::repo::{ReadError, Repo, display_path};
+use crate::git::repo::{ReadError, Repo, display_path, join_path};
 use crate::rules::Rule;
 
 /// The most files below a changed attributes file that are compared; past it the commit
@@ -45,12 +45,7 @@ fn files_below(repo: &Repo, top: ObjectId, dir: &[u8]) -> Result<HashSet<Vec<u8>
         MAX_FILES,
         &mut |path, _, n| {
             if n.is_some_and(|e| !e.is_tree() && e.kind != gix::objs::tree::EntryKind::Link) {
-                let mut p = dir.to_vec();
-                if !p.is_empty() {
-                    p.push(b'/');
-                }
-                p.extend_from_slice(path);
-                out.insert(p);
+                out.insert(join_path(dir, path));
             }
         },
     )?;

@@ -15,22 +15,12 @@ use crate::deadline::Stop;
 use crate::finding::Finding;
 use crate::git::attributes::{self, Attributes, Found, Side, describe, texts};
 use crate::git::diff::MAX_LISTED_PATHS;
-use crate::git::repo::{Repo, display_path};
+use crate::git::repo::{Repo, display_path, join_path};
 use crate::rules::Rule;
 
 /// Findings by (attribute files above the root, root, and for the change check the parent's
 /// root with the files above it).
 pub(super) type Memo = HashMap<(Vec<Found>, ObjectId, Option<(ObjectId, Vec<Found>)>), Local>;
-
-/// `dir/name` as a repository path.
-fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
-    let mut p = dir.to_vec();
-    if !p.is_empty() {
-        p.push(b'/');
-    }
-    p.extend_from_slice(name);
-    p
-}
 
 impl SnapshotChecker<'_> {
     /// The checkout-attribute findings of the freight root `root` at `path` in the top-level
@@ -127,7 +117,10 @@ impl SnapshotChecker<'_> {
         };
         let mut mine = Attributes::of(repo, above)?;
         let mut theirs = Attributes::of(repo, above)?;
-        let (here, there) = (join(path, current_name.as_bytes()), join(path, &release));
+        let (here, there) = (
+            join_path(path, current_name.as_bytes()),
+            join_path(path, &release),
+        );
         let deadline = self.deadline;
         let (mut total, mut listed) = (0usize, Vec::new());
         let release_shown = display_path(&release);
@@ -208,7 +201,7 @@ impl SnapshotChecker<'_> {
             if old.get(&entry.name) != Some(&entry.id) {
                 continue; // new or changed: other checks judge it
             }
-            let at = join(path, &entry.name);
+            let at = join_path(path, &entry.name);
             let (mut total, mut listed) = (0usize, Vec::new());
             attributes::walk_both(
                 repo,

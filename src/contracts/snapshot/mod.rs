@@ -26,7 +26,9 @@ use crate::contracts::snapshot::cfg::SnapshotPolicy;
 use crate::deadline::{Deadline, Stop};
 use crate::finding::Finding;
 use crate::git::attributes;
-use crate::git::repo::{CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, display_path};
+use crate::git::repo::{
+    CommitInfo, Entry, RawEntry, ReadError, Recent, Repo, display_path, join_path,
+};
 use crate::rules::Rule;
 
 pub use diags::MAX_RECORD_BYTES;
@@ -269,11 +271,7 @@ impl<'p> SnapshotChecker<'p> {
                         if !matcher.is_match(name) {
                             continue;
                         }
-                        let mut p = path.clone();
-                        if !p.is_empty() {
-                            p.push(b'/');
-                        }
-                        p.extend_from_slice(&entry.name);
+                        let p = join_path(path, &entry.name);
                         if last || entry.kind == EntryKind::Link {
                             // A symlink on the way is kept too: it hides what it leads to.
                             if seen.insert(p.clone()) {
@@ -804,10 +802,7 @@ impl SnapshotChecker<'_> {
                 }
                 EntryKind::Tree => {
                     if let Some((sub, target)) = self.escaping_link(repo, e.id, depth + 1)? {
-                        let mut p = e.name.clone();
-                        p.push(b'/');
-                        p.extend_from_slice(&sub);
-                        found = Some((p, target));
+                        found = Some((join_path(&e.name, &sub), target));
                         break;
                     }
                 }
@@ -833,10 +828,7 @@ impl SnapshotChecker<'_> {
                 }
                 EntryKind::Tree => {
                     if let Some(sub) = self.gitlink(repo, e.id)? {
-                        let mut p = e.name.clone();
-                        p.push(b'/');
-                        p.extend_from_slice(&sub);
-                        found = Some(p);
+                        found = Some(join_path(&e.name, &sub));
                         break;
                     }
                 }
@@ -897,7 +889,8 @@ use crate::git::diff::kind_word;
 
 pub use crate::git::parse::is_full_hex;
 
-fn is_sha256_digest(s: &str) -> bool {
+/// `sha256:` and 64 lowercase hex digits: an image digest as a record must name it.
+pub fn is_sha256_digest(s: &str) -> bool {
     s.strip_prefix("sha256:")
         .is_some_and(|h| h.len() == 64 && crate::git::parse::is_lower_hex(h.as_bytes()))
 }
