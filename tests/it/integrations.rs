@@ -831,6 +831,29 @@ fn the_action_freezes_a_release() {
     assert!(output.contains("verdict=error"), "{output}");
 }
 
+/// A fake release `tag` under `<env>/releases/`, as the release workflow publishes one: the
+/// test binary in `freight-guard-x86_64-unknown-linux-gnu.tar.gz`, and `SHA256SUMS`. Returns
+/// the releases directory and the checksum file's text.
+fn fake_release(env: &Env, tag: &str) -> (PathBuf, String) {
+    let releases = env.path().join("releases");
+    let release = releases.join(tag);
+    std::fs::create_dir_all(&release).expect("mkdir");
+    let staging = env.path().join("staging");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    std::fs::copy(BIN, staging.join("freight-guard")).expect("copy");
+    let archive = "freight-guard-x86_64-unknown-linux-gnu.tar.gz";
+    let mut c = env.cmd("tar", &staging);
+    c.args(["-czf"])
+        .arg(release.join(archive))
+        .arg("freight-guard");
+    env.run(c).ok();
+    let mut c = env.cmd("sha256sum", &release);
+    c.arg(archive);
+    let sums = env.run(c).ok().stdout;
+    std::fs::write(release.join("SHA256SUMS"), &sums).expect("sums");
+    (releases, sums)
+}
+
 /// Run the action's install step with `vars` as its environment (the runner's and the
 /// inputs'), in a simulated Actions environment; returns the run and what it put on PATH.
 fn run_install_step(env: &Env, vars: &[(&str, String)]) -> (Run, String) {
@@ -857,22 +880,8 @@ fn run_install_step(env: &Env, vars: &[(&str, String)]) -> (Run, String) {
 fn the_action_downloads_the_release_binary_and_checks_its_checksum() {
     let env = Env::new();
     // A fake release v9.9.9 served from a directory: the binary in its archive, SHA256SUMS.
-    let releases = env.path().join("releases");
+    let (releases, sums) = fake_release(&env, "v9.9.9");
     let release = releases.join("v9.9.9");
-    std::fs::create_dir_all(&release).expect("mkdir");
-    let staging = env.path().join("staging");
-    std::fs::create_dir_all(&staging).expect("mkdir");
-    std::fs::copy(BIN, staging.join("freight-guard")).expect("copy");
-    let archive = "freight-guard-x86_64-unknown-linux-gnu.tar.gz";
-    let mut c = env.cmd("tar", &staging);
-    c.args(["-czf"])
-        .arg(release.join(archive))
-        .arg("freight-guard");
-    env.run(c).ok();
-    let mut c = env.cmd("sha256sum", &release);
-    c.arg(archive);
-    let sums = env.run(c).ok().stdout;
-    std::fs::write(release.join("SHA256SUMS"), &sums).expect("sums");
     let root = env.path().join("installed");
     let vars = |root: &Path| {
         vec![
@@ -959,22 +968,8 @@ fn the_release_workflow_builds_what_the_action_downloads() {
 fn the_release_pre_commit_hook_downloads_once_and_checks_the_checksum() {
     let env = Env::new();
     let version = env!("CARGO_PKG_VERSION");
-    let releases = env.path().join("releases");
+    let (releases, sums) = fake_release(&env, &format!("v{version}"));
     let release = releases.join(format!("v{version}"));
-    std::fs::create_dir_all(&release).expect("mkdir");
-    let staging = env.path().join("staging");
-    std::fs::create_dir_all(&staging).expect("mkdir");
-    std::fs::copy(BIN, staging.join("freight-guard")).expect("copy");
-    let archive = "freight-guard-x86_64-unknown-linux-gnu.tar.gz";
-    let mut c = env.cmd("tar", &staging);
-    c.args(["-czf"])
-        .arg(release.join(archive))
-        .arg("freight-guard");
-    env.run(c).ok();
-    let mut c = env.cmd("sha256sum", &release);
-    c.arg(archive);
-    let sums = env.run(c).ok().stdout;
-    std::fs::write(release.join("SHA256SUMS"), &sums).expect("sums");
     // The hook as pre-commit runs it: the script of the hook repository, with `hook` args.
     let hook = |cache: &Path| {
         let mut c = env.cmd(root().join("hooks/pre-commit-release.sh"), env.path());
